@@ -1,0 +1,1 @@
+"""Keyspace engines.  Command bodies only see the ``Database`` interface in base.py."""

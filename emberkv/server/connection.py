@@ -1,0 +1,205 @@
+"""The asyncio protocol for one client connection: bytes in, commands out, replies back.
+
+Hot path: one read -> feed hiredis -> run every complete command -> one write.
+Malformed input and inline commands go through the exact (slower) parser in
+``protocol.request`` so error texts match Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import hiredis
+
+from ..protocol.request import ProtocolError, RequestParser
+from .client import Client
+
+_HIREDIS_ERRORS = (
+    ("reply type byte", None),
+    ("Bulk string length", "Protocol error: invalid bulk length"),
+    ("bulk string length", "Protocol error: invalid bulk length"),
+    ("Multi-bulk length", "Protocol error: invalid multibulk length"),
+    ("multi-bulk length", "Protocol error: invalid multibulk length"),
+)
+
+
+def _map_hiredis_error(msg: str) -> str:
+    for needle, text in _HIREDIS_ERRORS:
+        if needle in msg:
+            if text is None:
+                ch = msg.split('"')[1] if '"' in msg else "?"
+                return "Protocol error: expected '$', got '%s'" % ch
+            return text
+    return "Protocol error: " + msg
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = ("server", "client", "transport", "reader", "slow", "paused_reading",
+                 "pending_bytes", "executing", "_unix")
+
+    def __init__(self, server, unix: bool = False):
+        self.server = server
+        self.client: Client | None = None
+        self.transport = None
+        self.reader = hiredis.Reader()
+        self.slow: RequestParser | None = None
+        self.pending_bytes = 0
+        self.executing = False
+        self._unix = unix
+
+    # --- asyncio callbacks ---------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        server = self.server
+        c = Client(server, self, server.next_client_id())
+        c.unix = self._unix
+        sock = transport.get_extra_info("socket")
+        try:
+            peer = transport.get_extra_info("peername")
+            local = transport.get_extra_info("sockname")
+            if self._unix:
+                c.addr = "%s:0" % (local or "")
+                c.laddr = c.addr
+            else:
+                c.addr = _fmt_addr(peer)
+                c.laddr = _fmt_addr(local)
+            if sock is not None:
+                c.fd = sock.fileno()
+        except Exception:
+            pass
+        self.client = c
+        if not server.accept_client(c):
+            return
+
+    def connection_lost(self, exc) -> None:
+        c = self.client
+        if c is not None:
+            c.closing = True
+            self.server.remove_client(c)
+            c.conn = None
+
+    def data_received(self, data: bytes) -> None:
+        c = self.client
+        if c.closing:
+            return
+        c.tot_net_in += len(data)
+        if self.slow is not None:
+            self.slow.feed(data)
+        elif not self.reader.has_data() and (data[0] != 42 or data[1:2] == b"-"):
+            # Inline command (or a negative multibulk count hiredis rejects):
+            # this connection continues on the exact parser.
+            self.slow = RequestParser(self.server.config.proto_max_bulk_len,
+                                      lambda: not c.authenticated)
+            self.slow.feed(data)
+        else:
+            self.reader.feed(data)
+            self.pending_bytes += len(data)
+        self.process_input(data)
+
+    # --- input processing ------------------------------------------------------
+    def process_input(self, chunk: bytes | None = None) -> None:
+        c = self.client
+        execute = self.server.execute
+        if self.slow is None:
+            gets = self.reader.gets
+            clean_start = self.pending_bytes == (len(chunk) if chunk else -1)
+            argv = None
+            try:
+                while c.blocked is None and not c.close_after_reply:
+                    argv = gets()
+                    if argv is False:
+                        break
+                    self.pending_bytes = 0
+                    if type(argv) is not list:
+                        raise ProtocolError("Protocol error: expected '$', got '%s'"
+                                            % ("*" if argv is None else "?"))
+                    if not argv:
+                        continue
+                    for a in argv:
+                        if type(a) is not bytes:
+                            raise ProtocolError("Protocol error: invalid bulk length" if a is None
+                                                else "Protocol error: expected '$', got ':'")
+                    execute(c, argv)
+                if argv is False and self.pending_bytes:
+                    self._check_pending(chunk if clean_start else None)
+            except hiredis.ProtocolError as e:
+                self._protocol_error(_map_hiredis_error(str(e)))
+            except ProtocolError as e:
+                self._protocol_error(str(e))
+        else:
+            nxt = self.slow.next
+            try:
+                while c.blocked is None and not c.close_after_reply:
+                    argv = nxt()
+                    if argv is None:
+                        break
+                    if argv:
+                        execute(c, argv)
+                if self.slow.pending() > self.server.config.client_query_buffer_limit:
+                    self._protocol_error(None)
+            except ProtocolError as e:
+                self._protocol_error(str(e))
+        if c.out:
+            self.write_out()
+        if c.close_after_reply and c.blocked is None:
+            self.close_after_flush()
+
+    def _check_pending(self, chunk: bytes | None) -> None:
+        """A request is incomplete: enforce Redis's header limits on it."""
+        limit = self.server.config.client_query_buffer_limit
+        if self.pending_bytes > limit:
+            self.client.kill_reason = "qbuf"
+            self.server.log_verbose("Closing client that reached max query buffer length")
+            self.close_after_flush()
+            return
+        if chunk is not None and len(chunk) < 1 << 20:
+            p = RequestParser(self.server.config.proto_max_bulk_len,
+                              lambda: not self.client.authenticated)
+            p.feed(chunk)
+            while p.next() is not None:
+                pass
+
+    def _protocol_error(self, text: str | None) -> None:
+        c = self.client
+        if text is not None:
+            c.out.append(b"-ERR " + text.encode() + b"\r\n")
+            self.server.stats.total_error_replies += 1
+            self.server.count_error(b"ERR")
+        c.close_after_reply = True
+
+    # --- output ------------------------------------------------------------------
+    def write_out(self) -> None:
+        c = self.client
+        out = c.out
+        if not out or self.transport is None:
+            out.clear()
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        c.tot_net_out += len(data)
+        self.transport.write(data)
+
+    def output_buffer_size(self) -> int:
+        t = self.transport
+        return t.get_write_buffer_size() if t is not None else 0
+
+    def close_after_flush(self) -> None:
+        c = self.client
+        c.closing = True
+        if c.out:
+            self.write_out()
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+
+def _fmt_addr(a) -> str:
+    if not a:
+        return "?:0"
+    if isinstance(a, tuple):
+        host, port = a[0], a[1]
+        return "%s:%d" % (host, port)
+    return str(a)

@@ -1,0 +1,776 @@
+"""The server: databases, clients, the command pipeline, cron, hooks for every subsystem."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections import deque
+
+from .. import __version__, REDIS_VERSION
+from ..commands import registry
+from ..config import (Config, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_FLAGS)
+from ..protocol.reply import CommandError, Error, Push, encode2
+from .blocking import BLOCKED, BlockingManager
+from .client import REPLY_OFF, REPLY_ON, REPLY_SKIP, REPLY_SKIP_NEXT
+from .connection import Connection
+
+# Keyspace-notification classes, as bit flags.
+N_GENERIC = NOTIFY_FLAGS["g"]
+N_STRING = NOTIFY_FLAGS["$"]
+N_LIST = NOTIFY_FLAGS["l"]
+N_SET = NOTIFY_FLAGS["s"]
+N_HASH = NOTIFY_FLAGS["h"]
+N_ZSET = NOTIFY_FLAGS["z"]
+N_EXPIRED = NOTIFY_FLAGS["x"]
+N_EVICTED = NOTIFY_FLAGS["e"]
+N_STREAM = NOTIFY_FLAGS["t"]
+N_KEYMISS = NOTIFY_FLAGS["m"]
+N_MODULE = NOTIFY_FLAGS["d"]
+N_NEW = NOTIFY_FLAGS["n"]
+
+_PUBSUB_ALLOWED = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe",
+                   b"sunsubscribe", b"ping", b"quit", b"reset"}
+_MULTI_IMMEDIATE = {"exec", "discard", "multi", "watch", "quit", "reset"}
+_LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
+_LOG_MARK = {0: ".", 1: "-", 2: "*", 3: "#"}
+
+
+class Stats:
+    def __init__(self):
+        self.reset()
+        self.total_connections_received = 0
+        self.rejected_connections = 0
+
+    def reset(self):
+        self.total_commands_processed = 0
+        self.total_connections_received = getattr(self, "total_connections_received", 0)
+        self.rejected_connections = getattr(self, "rejected_connections", 0)
+        self.expired_keys = 0
+        self.expired_stale_perc = 0.0
+        self.expired_time_cap_reached_count = 0
+        self.evicted_keys = 0
+        self.evicted_clients = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.pubsub_channels = 0
+        self.total_error_replies = 0
+        self.unexpected_error_replies = 0
+        self.dump_payload_sanitizations = 0
+        self.total_reads_processed = 0
+        self.total_writes_processed = 0
+        self.client_qbuf_limit_disconnections = 0
+        self.client_outbuf_limit_disconnections = 0
+        self.sync_full = 0
+        self.sync_partial_ok = 0
+        self.sync_partial_err = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.total_active_defrag_time = 0
+        self.io_threaded_reads_processed = 0
+        self.io_threaded_writes_processed = 0
+        self.expire_cycle_cpu_milliseconds = 0
+
+
+class Server:
+    def __init__(self, config: Config | None = None):
+        self.config = config or Config()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.start_time = time.time()
+        self.pid = os.getpid()
+        self.run_id = os.urandom(20).hex()
+        self.clients: dict[int, object] = {}
+        self._next_id = 0
+        self.stats = Stats()
+        self.errorstats: dict[bytes, int] = {}
+        self.dirty = 0
+        self.lastsave = int(time.time())
+        self.lru_clock = int(time.monotonic())
+        self.touch_enabled = True
+        self.lfu_enabled = False
+        self.frozen_time_ms = None     # set while a script runs: time stands still
+        self.paused_until = 0.0
+        self.pause_all = False
+        self.loading = False
+        self.shutdown_asked = None
+        self.monitors: list = []
+        self.watched_keys: dict = {}   # (db, key) -> set[Client]
+        self.tracking = None           # client-side caching table, when built
+        self.acl = None                # ACL subsystem, when built
+        self.propagation_sinks: list = []   # callables(db_index, argv)
+        self.pending_propagate = None
+        self.slowlog: deque = deque()
+        self.slowlog_next_id = 0
+        self.latency_events: dict = {}
+        self.blocking = BlockingManager(self)
+        self.listeners: list = []
+        self.cron_hooks: list = []     # callables run every cron tick
+        self.shutdown_hooks: list = [] # callables(save: bool|None) before exit
+        self.ops_samples: deque = deque(maxlen=16)
+        self._ops_last = (time.monotonic(), 0, 0, 0)
+        self.instantaneous = (0, 0.0, 0.0)
+        self.used_memory_cache = 0
+        self.peak_memory = 0
+        self.notify_flags = 0
+        self.current_client = None
+        self.exec_depth = 0
+        self._log_fh = None
+        from ..engine.memory import MemoryDatabase
+        self.dbs = [MemoryDatabase(i, self) for i in range(self.config.databases)]
+        from .pubsub import PubSub
+        self.pubsub = PubSub(self)
+        self.config.listeners["notify-keyspace-events"] = self._set_notify
+        self.config.listeners["maxmemory-policy"] = self._set_policy
+        self._set_notify(self.config.values["notify-keyspace-events"], 0)
+        for init in _SUBSYSTEM_INITS:
+            init(self)
+
+    # --- engine hooks ---------------------------------------------------------------
+    def now_ms(self) -> int:
+        f = self.frozen_time_ms
+        return f if f is not None else int(time.time() * 1000)
+
+    def may_expire(self) -> bool:
+        """Replicas and paused servers keep logically expired keys (they read as missing)."""
+        if self.paused_until and time.monotonic() < self.paused_until:
+            return False
+        return not self.is_replica()
+
+    def is_replica(self) -> bool:
+        return False
+
+    def key_expired(self, db, key) -> None:
+        self.stats.expired_keys += 1
+        self.notify(N_EXPIRED, b"expired", key, db.index)
+        self.signal_modified(db, key)
+        self.propagate(db.index, [b"DEL", key])
+
+    def lfu_touch(self, db, key) -> None:
+        db.lfu[key] = min(255, db.lfu.get(key, 5) + 1)
+
+    def _set_policy(self, value, old) -> None:
+        self.lfu_enabled = "lfu" in value
+
+    # --- clients ---------------------------------------------------------------------
+    def next_client_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def auth_required_for_default(self) -> bool:
+        if self.acl is not None:
+            return self.acl.default_requires_auth()
+        return bool(self.config.requirepass)
+
+    def accept_client(self, c) -> bool:
+        self.stats.total_connections_received += 1
+        if len(self.clients) >= self.config.maxclients:
+            self.stats.rejected_connections += 1
+            c.conn.transport.write(b"-ERR max number of clients reached\r\n")
+            c.conn.close_after_flush()
+            return False
+        self.clients[c.id] = c
+        return True
+
+    def remove_client(self, c) -> None:
+        self.clients.pop(c.id, None)
+        self.blocking.client_gone(c)
+        self.unwatch_all(c)
+        if c.pubsub_count:
+            self.pubsub.client_gone(c)
+        if c.is_monitor:
+            try:
+                self.monitors.remove(c)
+            except ValueError:
+                pass
+        if c.tracking is not None and self.tracking is not None:
+            self.tracking.client_gone(c)
+
+    # --- the command pipeline ------------------------------------------------------------
+    def execute(self, c, argv: list) -> None:
+        """Run one request from client ``c`` and queue its reply."""
+        cmd = registry.COMMANDS.get(argv[0])
+        if cmd is None:
+            cmd = registry.COMMANDS.get(argv[0].lower())
+            if cmd is None:
+                return self._reject(c, argv, None, _unknown_command(argv))
+        if cmd.subcommands is not None:
+            if len(argv) == 1:
+                if cmd.func is None:
+                    return self._reject(c, argv, cmd, _arity_error(cmd))
+            else:
+                sub = cmd.subcommands.get(argv[1].lower())
+                if sub is not None:
+                    cmd = sub
+                else:
+                    return self._reject(c, argv, cmd, _unknown_sub(argv))
+        arity = cmd.arity
+        n = len(argv)
+        if (arity > 0 and arity != n) or n < -arity:
+            return self._reject(c, argv, cmd, _arity_error(cmd))
+        c.cur_cmd = cmd
+        if not c.authenticated and not cmd.no_auth:
+            return self._reject(c, argv, cmd, b"NOAUTH Authentication required.")
+        if c.in_multi and cmd.no_multi:
+            return self._reject(c, argv, cmd, b"ERR Command not allowed inside a transaction")
+        if self.acl is not None:
+            err = self.acl.check_command(c, cmd, argv)
+            if err is not None:
+                return self._reject(c, argv, cmd, err)
+        if self.config.maxmemory and cmd.denyoom and not c.in_multi:
+            if not self.free_memory_if_needed():
+                return self._reject(c, argv, cmd,
+                                    b"OOM command not allowed when used memory > 'maxmemory'.")
+        if self.loading and not cmd.allow_loading:
+            return self._reject(c, argv, cmd, b"LOADING Redis is loading the dataset in memory")
+        if c.resp == 2 and c.pubsub_count and cmd.fullname.encode() not in _PUBSUB_ALLOWED:
+            return self._reject(c, argv, cmd, (
+                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                "RESET are allowed in this context" % cmd.fullname).encode())
+        if c.in_multi and cmd.name not in _MULTI_IMMEDIATE:
+            c.multi_queue.append((cmd, argv))
+            return self.reply_to(c, _QUEUED)
+        if self.paused_until and self._pause_applies(c, cmd):
+            self.blocking.postpone(c, argv, cmd)
+            return
+        self.call(c, cmd, argv)
+        if self.blocking.ready and self.exec_depth == 0:
+            self.blocking.serve_ready()
+
+    def call(self, c, cmd, argv: list):
+        """Execute ``cmd`` with stats, slowlog, monitor feed and propagation."""
+        dirty = self.dirty
+        self.exec_depth += 1
+        self.pending_propagate = None
+        t0 = time.perf_counter()
+        try:
+            reply = cmd.func(c, argv)
+        except CommandError as e:
+            reply = Error(e.message)
+        except Exception as e:  # a bug must not take the server down
+            self.log_warning("Error executing %r: %r" % (argv[:2], e))
+            import traceback
+            traceback.print_exc()
+            reply = Error(b"ERR internal error: " + repr(e).encode()[:200])
+        dt = time.perf_counter() - t0
+        self.exec_depth -= 1
+        usec = int(dt * 1_000_000)
+        cmd.calls += 1
+        cmd.usec += usec
+        c.tot_cmds += 1
+        c.last_cmd = cmd
+        self.stats.total_commands_processed += 1
+        if reply is BLOCKED:
+            cmd.calls -= 1
+        elif type(reply) is Error:
+            cmd.failed_calls += 1
+            self.count_error_reply(reply, None)
+            self.reply_to(c, reply)
+        else:
+            self.reply_to(c, reply)
+        if self.dirty != dirty and self.propagation_sinks:
+            pending = self.pending_propagate
+            if pending is None:
+                self.propagate(c.db.index, argv)
+            else:
+                for item in pending:
+                    self.propagate(item[0], item[1])
+        if self.monitors and not cmd.skip_monitor and not cmd.admin:
+            self.feed_monitors(c, argv)
+        if usec >= self.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+            self.slowlog_add(c, argv, usec)
+        thr = self.config.latency_monitor_threshold
+        if thr and usec // 1000 >= thr:
+            self.latency_add("fast-command" if cmd.fast else "command", usec // 1000)
+        return reply
+
+    def run_retry(self, w):
+        """Retry a blocked command (it runs as its client, with stats and propagation)."""
+        c = w.client
+        dirty = self.dirty
+        self.pending_propagate = None
+        try:
+            reply = w.retry()
+        except CommandError as e:
+            reply = Error(e.message)
+        if reply is not None:
+            if w.cmd is not None:
+                w.cmd.calls += 1
+            if self.dirty != dirty and self.propagation_sinks and self.pending_propagate:
+                for item in self.pending_propagate:
+                    self.propagate(item[0], item[1])
+        return reply
+
+    def _reject(self, c, argv, cmd, err: bytes) -> None:
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if c.in_multi:
+            c.multi_error = True
+        self.count_error(err.split(b" ", 1)[0])
+        self.stats.total_error_replies += 1
+        self.reply_to(c, Error(err))
+
+    def _pause_applies(self, c, cmd) -> bool:
+        if time.monotonic() >= self.paused_until:
+            self.unpause()
+            return False
+        if c.is_replica or c.is_master:
+            return False
+        if self.pause_all:
+            return True
+        return cmd.is_write or cmd.may_replicate or cmd.name in ("exec",) and any(
+            q[0].is_write for q in c.multi_queue)
+
+    def unpause(self) -> None:
+        self.paused_until = 0.0
+        self.pause_all = False
+        self.blocking.release_paused()
+
+    def reply_to(self, c, reply) -> None:
+        mode = c.reply_mode
+        if mode == REPLY_ON:
+            c.encode(reply, c.out)
+        elif mode == REPLY_SKIP_NEXT:
+            c.reply_mode = REPLY_SKIP
+        elif mode == REPLY_SKIP:
+            c.reply_mode = REPLY_ON
+
+    def count_error(self, code: bytes) -> None:
+        if len(self.errorstats) < 128 or code in self.errorstats:
+            self.errorstats[code] = self.errorstats.get(code, 0) + 1
+        else:
+            self.errorstats[b"ERRORSTATS_DISABLED"] = 1
+
+    def count_error_reply(self, reply: bytes, cmd) -> None:
+        self.stats.total_error_replies += 1
+        code = reply.split(b" ", 1)[0]
+        self.count_error(code)
+        if cmd is not None:
+            cmd.failed_calls += 1
+
+    # --- hooks for command bodies ---------------------------------------------------------
+    def signal_modified(self, db, key) -> None:
+        """A key changed: invalidate WATCH and client-side caches."""
+        if self.watched_keys:
+            clients = self.watched_keys.get((db.index, key))
+            if clients:
+                for c in clients:
+                    c.watch_dirty = True
+        if self.tracking is not None:
+            self.tracking.invalidate(key)
+
+    def signal_flushed(self, db_index: int | None) -> None:
+        """FLUSHDB/FLUSHALL/SWAPDB: every watched key in the db(s) is dirty."""
+        for (idx, key), clients in list(self.watched_keys.items()):
+            if db_index is None or idx == db_index:
+                for c in clients:
+                    c.watch_dirty = True
+        if self.tracking is not None:
+            self.tracking.invalidate_all()
+
+    def signal_ready(self, db, key) -> None:
+        if self.blocking.waiting:
+            self.blocking.signal_ready(db, key)
+
+    def notify(self, cls: int, event: bytes, key: bytes, dbid: int) -> None:
+        f = self.notify_flags
+        if not (f & cls):
+            return
+        if f & NOTIFY_KEYSPACE:
+            self.pubsub.publish(b"__keyspace@%d__:%s" % (dbid, key), event)
+        if f & NOTIFY_KEYEVENT:
+            self.pubsub.publish(b"__keyevent@%d__:%s" % (dbid, event), key)
+
+    def _set_notify(self, value, old) -> None:
+        self.notify_flags = value
+
+    def propagate(self, db_index: int, argv: list) -> None:
+        for sink in self.propagation_sinks:
+            sink(db_index, argv)
+
+    def also_propagate(self, db_index: int, argv: list) -> None:
+        """Replace the command's own propagation with these argvs (called by command bodies)."""
+        if self.pending_propagate is None:
+            self.pending_propagate = []
+        self.pending_propagate.append((db_index, argv))
+
+    # --- WATCH ------------------------------------------------------------------------------
+    def watch(self, c, key) -> None:
+        k = (c.db.index, key)
+        if k in c.watched:
+            return
+        c.watched.add(k)
+        s = self.watched_keys.get(k)
+        if s is None:
+            s = self.watched_keys[k] = set()
+        s.add(c)
+
+    def unwatch_all(self, c) -> None:
+        for k in c.watched:
+            s = self.watched_keys.get(k)
+            if s is not None:
+                s.discard(c)
+                if not s:
+                    del self.watched_keys[k]
+        c.watched = set()
+        c.watch_dirty = False
+
+    # --- MONITOR / SLOWLOG / LATENCY -----------------------------------------------------------
+    def feed_monitors(self, c, argv) -> None:
+        now = time.time()
+        if c.unix:
+            origin = "unix:%s" % self.config.unixsocket
+        else:
+            origin = c.addr
+        if c.in_script:
+            origin = "lua"
+        line = b"%.6f [%d %s] %s" % (now, c.db.index, origin.encode(),
+                                      b" ".join(repr_arg(a) for a in argv))
+        for m in list(self.monitors):
+            if not m.closing:
+                m.send_raw(b"+" + line + b"\r\n")
+
+    def slowlog_add(self, c, argv, usec: int) -> None:
+        maxlen = self.config.slowlog_max_len
+        if maxlen <= 0:
+            return
+        args = []
+        for i, a in enumerate(argv[:32]):
+            if i == 31 and len(argv) > 32:
+                args.append(b"... (%d more arguments)" % (len(argv) - 31))
+                break
+            if len(a) > 128:
+                a = a[:128] + b"... (%d more bytes)" % (len(a) - 128)
+            args.append(a)
+        self.slowlog.appendleft((self.slowlog_next_id, int(time.time()), usec, args,
+                                 c.addr.encode(), (c.name or b"")))
+        self.slowlog_next_id += 1
+        while len(self.slowlog) > maxlen:
+            self.slowlog.pop()
+
+    def latency_add(self, event: str, ms: int) -> None:
+        now = int(time.time())
+        hist = self.latency_events.get(event)
+        if hist is None:
+            hist = self.latency_events[event] = {"samples": deque(maxlen=160), "max": 0}
+        s = hist["samples"]
+        if s and s[-1][0] == now:
+            if ms > s[-1][1]:
+                s[-1] = (now, ms)
+        else:
+            s.append((now, ms))
+        hist["max"] = max(hist["max"], ms)
+
+    # --- memory ---------------------------------------------------------------------------------
+    def used_memory(self) -> int:
+        return _allocated_bytes() or self.used_memory_cache or _rss_bytes()
+
+    def _estimate_memory(self, refresh: bool = False) -> int:
+        return _allocated_bytes() or _rss_bytes()
+
+    def free_memory_if_needed(self) -> bool:
+        """Evict per maxmemory-policy until under maxmemory; False if still over."""
+        from ..commands.memory import evict_until_ok
+        return evict_until_ok(self)
+
+    # --- logging ---------------------------------------------------------------------------------
+    def log(self, level: int, msg: str) -> None:
+        if level < _LOG_LEVELS.get(self.config.loglevel, 2):
+            return
+        now = time.time()
+        ts = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
+        line = "%d:M %s %s %s\n" % (self.pid, ts, _LOG_MARK[level], msg)
+        fh = self._log_fh
+        if fh is None:
+            if self.config.logfile:
+                try:
+                    fh = self._log_fh = open(self.config.logfile, "a", buffering=1)
+                except OSError:
+                    fh = sys.stdout
+            else:
+                fh = sys.stdout
+        try:
+            fh.write(line)
+            fh.flush()
+        except Exception:
+            pass
+
+    def log_notice(self, msg: str) -> None:
+        self.log(2, msg)
+
+    def log_warning(self, msg: str) -> None:
+        self.log(3, msg)
+
+    def log_verbose(self, msg: str) -> None:
+        self.log(1, msg)
+
+    # --- cron -------------------------------------------------------------------------------------
+    def cron(self) -> None:
+        hz = max(1, min(500, self.config.hz or 10))
+        try:
+            self._cron_tick(hz)
+        except Exception as e:  # keep the timer alive whatever happens
+            self.log_warning("cron error: %r" % e)
+        self.loop.call_later(1.0 / hz, self.cron)
+
+    def _cron_tick(self, hz: int) -> None:
+        self.lru_clock = int(time.monotonic())
+        if self.paused_until and time.monotonic() >= self.paused_until:
+            self.unpause()
+        # Active expiry: about 25% of one tick's time, spread over the databases.
+        if self.may_expire():
+            deadline = time.monotonic() + 0.25 / hz
+            effort = self.config.active_expire_effort
+            for db in self.dbs:
+                if db.expires_count():
+                    n = db.active_expire(deadline, batch=20 + 5 * (effort - 1))
+                    if time.monotonic() > deadline:
+                        self.stats.expired_time_cap_reached_count += 1
+                        break
+        self._sample_ops()
+        timeout = self.config.timeout
+        if timeout:
+            now = time.time()
+            for c in list(self.clients.values()):
+                if (c.blocked is None and not c.pubsub_count and not c.is_replica
+                        and not c.is_master and now - c.last_interaction > timeout):
+                    self.log_verbose("Closing idle client")
+                    c.close("idle")
+        for hook in self.cron_hooks:
+            hook()
+        if self.shutdown_asked is not None:
+            self.finish_shutdown()
+
+    def _sample_ops(self) -> None:
+        now = time.monotonic()
+        t, cmds, nin, nout = self._ops_last
+        if now - t < 0.1:
+            return
+        tot_in = sum(c.tot_net_in for c in self.clients.values())
+        tot_out = sum(c.tot_net_out for c in self.clients.values())
+        self.stats.net_input_bytes = getattr(self, "_closed_in", 0) + tot_in
+        self.stats.net_output_bytes = getattr(self, "_closed_out", 0) + tot_out
+        dt = now - t
+        ops = (self.stats.total_commands_processed - cmds) / dt
+        self.ops_samples.append(ops)
+        self.instantaneous = (int(sum(self.ops_samples) / len(self.ops_samples)), 0.0, 0.0)
+        self._ops_last = (now, self.stats.total_commands_processed, tot_in, tot_out)
+        self.used_memory_cache = _rss_bytes()
+        calibrate_pymalloc()
+        self.peak_memory = max(self.peak_memory, self.used_memory_cache)
+
+    # --- start / stop ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        cfg = self.config
+        port = cfg.port
+        if port:
+            addrs = cfg.bind.split() or ["*"]
+            for a in addrs:
+                optional = a.startswith("-")
+                host = a.lstrip("-")
+                if host == "*":
+                    host = "0.0.0.0"
+                elif host == "::*":
+                    host = "::"
+                try:
+                    srv = await self.loop.create_server(
+                        lambda: Connection(self), host, port, reuse_address=True,
+                        backlog=cfg.tcp_backlog)
+                    self.listeners.append(srv)
+                except OSError as e:
+                    if optional:
+                        continue
+                    self.log_warning("Warning: Could not create server TCP listening socket %s:%d: %s"
+                                     % (host, port, e.strerror))
+                    raise SystemExit(1)
+        if cfg.unixsocket:
+            try:
+                os.unlink(cfg.unixsocket)
+            except OSError:
+                pass
+            srv = await self.loop.create_unix_server(lambda: Connection(self, unix=True),
+                                                      cfg.unixsocket)
+            if cfg.unixsocketperm:
+                os.chmod(cfg.unixsocket, cfg.unixsocketperm)
+            self.listeners.append(srv)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self.loop.add_signal_handler(sig, self._on_signal, sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        self.loop.call_later(0.1, self.cron)
+        self.log_notice("Ready to accept connections")
+
+    def _on_signal(self, sig) -> None:
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        self.log_warning("Received %s scheduling shutdown..." % name)
+        self.shutdown_asked = None  # default: save if save points are set
+        self.finish_shutdown(save=None)
+
+    def finish_shutdown(self, save: bool | None = None) -> bool:
+        """Save if asked (or save points are set and save is None), then stop the loop."""
+        self.log_warning("User requested shutdown...")
+        for hook in self.shutdown_hooks:
+            try:
+                if hook(save) is False:
+                    return False
+            except Exception as e:
+                self.log_warning("Error during shutdown: %r" % e)
+                return False
+        if self.config.unixsocket:
+            try:
+                os.unlink(self.config.unixsocket)
+            except OSError:
+                pass
+        if self.config.pidfile:
+            try:
+                os.unlink(self.config.pidfile)
+            except OSError:
+                pass
+        self.log_warning("EmberKV is now ready to exit, bye bye...")
+        for srv in self.listeners:
+            srv.close()
+        for c in list(self.clients.values()):
+            if c.conn is not None:
+                c.conn.close_after_flush()
+        self.loop.call_soon(self.loop.stop)
+        return True
+
+
+# Subsystems (ACL, tracking, persistence...) register an initializer here.
+_SUBSYSTEM_INITS: list = []
+
+
+def on_server_init(fn):
+    _SUBSYSTEM_INITS.append(fn)
+    return fn
+
+
+from ..protocol.reply import QUEUED as _QUEUED  # noqa: E402
+
+
+def _unknown_command(argv) -> bytes:
+    args = b""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'" + a[:128 - len(args)] + b"' "
+    msg = b"ERR unknown command '" + argv[0][:128] + b"', with args beginning with: " + args
+    return msg.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def _unknown_sub(argv) -> bytes:
+    msg = (b"ERR unknown subcommand '" + argv[1][:128] + b"'. Try " + argv[0].upper() + b" HELP.")
+    return msg.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def _arity_error(cmd) -> bytes:
+    return b"ERR wrong number of arguments for '%s' command" % cmd.fullname.encode()
+
+
+def repr_arg(a: bytes) -> bytes:
+    """sdscatrepr: a quoted, escaped rendering of one argument."""
+    out = bytearray(b'"')
+    for ch in a:
+        if ch == 0x5C:
+            out += b"\\\\"
+        elif ch == 0x22:
+            out += b'\\"'
+        elif ch == 0x0A:
+            out += b"\\n"
+        elif ch == 0x0D:
+            out += b"\\r"
+        elif ch == 0x09:
+            out += b"\\t"
+        elif ch == 0x07:
+            out += b"\\a"
+        elif ch == 0x08:
+            out += b"\\b"
+        elif 32 <= ch < 127:
+            out.append(ch)
+        else:
+            out += b"\\x%02x" % ch
+    out += b'"'
+    return bytes(out)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _load_mallinfo():
+    try:
+        import ctypes
+
+        class _MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]
+
+        libc = ctypes.CDLL(None)
+        fn = libc.mallinfo2
+        fn.restype = _MallInfo2
+        return fn
+    except Exception:
+        return None
+
+
+_mallinfo2 = _load_mallinfo()
+
+
+_pymalloc = {"bytes": 0, "blocks": 0, "at": 0.0, "cost": 0.0}
+
+
+def calibrate_pymalloc() -> None:
+    """Measure the bytes held in pymalloc's arenas (invisible to mallinfo).
+
+    It walks every arena, so it runs from cron, less often the longer it takes.
+    """
+    now = time.monotonic()
+    if now - _pymalloc["at"] < max(1.0, _pymalloc["cost"] * 100):
+        return
+    t0 = time.perf_counter()
+    r, w = os.pipe()
+    saved = os.dup(2)
+    try:
+        os.dup2(w, 2)
+        sys._debugmallocstats()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(w)
+    chunks = []
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(r)
+    for line in b"".join(chunks).decode(errors="replace").splitlines():
+        if line.startswith("# bytes in allocated blocks"):
+            _pymalloc["bytes"] = int(line.split("=")[1].strip().replace(",", ""))
+            _pymalloc["blocks"] = sys.getallocatedblocks()
+    _pymalloc["at"] = now
+    _pymalloc["cost"] = time.perf_counter() - t0
+
+
+def _allocated_bytes() -> int:
+    """Bytes in use: malloc'd (glibc mallinfo2) plus pymalloc's arenas (calibrated estimate).
+
+    Unlike RSS this falls after mass deletes, so maxmemory/noeviction behave.
+    """
+    if _mallinfo2 is None:
+        return 0
+    m = _mallinfo2()
+    small = _pymalloc["bytes"] + (sys.getallocatedblocks() - _pymalloc["blocks"]) * 48
+    return m.uordblks + m.hblkhd + max(0, small)
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except OSError:
+        return 0
