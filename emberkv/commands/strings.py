@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from ..protocol.reply import OK, Error
+from ..util.longdouble import add_ld, format_ld_human, parse_ld
 from ..server.server import N_GENERIC, N_STRING
-from .common import (LLONG_MAX, LLONG_MIN, NOT_INT, SYNTAX, WRONGTYPE, check_string_for_write,
+from .common import (LLONG_MAX, LLONG_MIN, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, check_string_for_write,
                      err, format_float, get_string, parse_float, parse_int, try_int)
 from .registry import command
 
@@ -384,13 +385,8 @@ def decrby(c, argv):
 @command("incrbyfloat", 3, "write denyoom fast", 1, 1, 1, group="string", since="2.6.0", summary="Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.")
 def incrbyfloat(c, argv):
     key = argv[1]
-    incr = parse_float(argv[2])
     old = check_string_for_write(c, key)
-    cur = 0.0 if old is None else parse_float(old)
-    new = cur + incr
-    if math.isnan(new) or math.isinf(new):
-        err(b"ERR increment would produce NaN or Infinity")
-    nb = format_float(new)
+    nb = incr_long_double(old, argv[2], NOT_FLOAT)
     c.db.set(key, nb, keepttl=True)
     server = c.server
     server.signal_modified(c.db, key)
@@ -398,6 +394,20 @@ def incrbyfloat(c, argv):
     server.dirty += 1
     server.also_propagate(c.db.index, [b"SET", key, nb, b"KEEPTTL"])
     return nb
+
+
+def incr_long_double(old: bytes | None, incr: bytes, value_error: bytes) -> bytes:
+    """Redis's long double increment; returns the new value's text (shared with HINCRBYFLOAT)."""
+    cur = parse_ld(old) if old is not None else 0
+    if cur is None:
+        err(value_error)
+    inc = parse_ld(incr)
+    if inc is None:
+        err(NOT_FLOAT)
+    new = add_ld(cur, inc)
+    if isinstance(new, float) and (math.isinf(new) or math.isnan(new)):
+        err(b"ERR increment would produce NaN or Infinity")
+    return format_ld_human(new)
 
 
 @command("lcs", -3, "readonly", 1, 2, 1, group="string", since="7.0.0", summary="Finds the longest common substring.")

@@ -188,32 +188,14 @@ def _sparse_expand(payload: bytes, tail: int = 0) -> bytes:
 
 
 def _sparse_registers(payload: bytes, tail: int = 0) -> bytes | None:
-    """Registers as hllMerge()/hllSparseToDense() read them, None if corrupt.
+    """The registers, or None unless the runs cover exactly 16384 registers.
 
-    Those walks stop at the first VAL run that would pass the last register,
-    so trailing VAL garbage after exactly 16384 registers is tolerated.
+    Stricter than the 7.0.15 source, whose merge and sparse-to-dense walks
+    stopped quietly at a VAL running past the end: the CVE-2025-32023 fix that
+    every maintained Redis (Debian's 7.0.15 too) carries rejects any overrun.
     """
     raw = _sparse_expand(payload, tail)
-    if len(raw) == REGISTERS:
-        return raw
-    if len(raw) < REGISTERS:
-        return None
-    covered = p = 0
-    while p < len(payload):
-        b = payload[p]
-        if b >= 0x80:
-            if covered + (b & 3) + 1 > REGISTERS:
-                return raw[:REGISTERS] if covered == REGISTERS else None
-            covered += (b & 3) + 1
-            p += 1
-        elif b < 0x40:
-            covered += b + 1
-            p += 1
-        else:
-            low = payload[p + 1] if p + 1 < len(payload) else tail
-            covered += ((b & 0x3F) << 8 | low) + 1
-            p += 2
-    return None
+    return raw if len(raw) == REGISTERS else None
 
 
 class _SparseEditor:
@@ -481,7 +463,8 @@ def _estimate(histogram: list[int]) -> int:
     return whole + 1 if estimate - whole >= 0.5 else whole  # llroundl
 
 
-def _registers_for_merge(value: bytes) -> bytes:
+def _raw_registers(value: bytes) -> bytes:
+    """One byte per register; raises InvalidHLL for a bad header or payload."""
     if _check(value) == _DENSE:
         return _dense_to_raw(value[HEADER_SIZE:])
     raw = _sparse_registers(value[HEADER_SIZE:])
@@ -540,21 +523,15 @@ def pfcount(values: list[bytes | None]) -> tuple[int, list[bytes | None]]:
         value = values[0]
         if value is None:
             return 0, unchanged
-        encoding = _check(value)
+        _check(value)
         if not value[15] & _CACHE_INVALID:
             return int.from_bytes(value[8:16], "little"), unchanged
-        if encoding == _DENSE:
-            raw = _dense_to_raw(value[HEADER_SIZE:])
-        else:
-            raw = _sparse_expand(value[HEADER_SIZE:])
-            if len(raw) != REGISTERS:
-                raise InvalidHLL("corrupt")
-        card = _estimate(_histogram(raw))
+        card = _estimate(_histogram(_raw_registers(value)))
         return card, [value[:8] + card.to_bytes(8, "little") + value[HEADER_SIZE:]]
     union = bytes(REGISTERS)
     for value in values:
         if value is not None:
-            union = _raw_max(union, _registers_for_merge(value))
+            union = _raw_max(union, _raw_registers(value))
     return _estimate(_histogram(union)), unchanged
 
 
@@ -570,7 +547,7 @@ def pfmerge(values: list[bytes | None],
     any_dense = False
     for value in values:
         if value is not None:
-            union = _raw_max(union, _registers_for_merge(value))
+            union = _raw_max(union, _raw_registers(value))
             any_dense |= value[4] == _DENSE
     destination = values[0] if values and values[0] is not None else new_hll()
     if not any_dense:

@@ -8,6 +8,7 @@ Malformed input and inline commands go through the exact (slower) parser in
 from __future__ import annotations
 
 import asyncio
+import re
 
 import hiredis
 
@@ -21,6 +22,11 @@ _HIREDIS_ERRORS = (
     ("Multi-bulk length", "Protocol error: invalid multibulk length"),
     ("multi-bulk length", "Protocol error: invalid multibulk length"),
 )
+
+
+# A multibulk header of a million or more elements.  hiredis would allocate the
+# whole argument list up front, so such requests go to the exact parser instead.
+_BIG_MULTIBULK = re.compile(rb"\*[1-9][0-9]{6}")
 
 
 def _map_hiredis_error(msg: str) -> str:
@@ -91,10 +97,43 @@ class Connection(asyncio.Protocol):
             self.slow = RequestParser(self.server.config.proto_max_bulk_len,
                                       lambda: not c.authenticated)
             self.slow.feed(data)
+        elif _BIG_MULTIBULK.search(data) is not None:
+            self._feed_guarded(data)
+            return
         else:
             self.reader.feed(data)
             self.pending_bytes += len(data)
         self.process_input(data)
+
+    def _feed_guarded(self, data: bytes) -> None:
+        """Feed hiredis up to a huge multibulk header, then switch to the exact parser."""
+        c = self.client
+        pos = 0
+        while True:
+            m = _BIG_MULTIBULK.search(data, pos)
+            if m is None:
+                self.reader.feed(data[pos:])
+                self.pending_bytes += len(data) - pos
+                self.process_input(None)
+                return
+            head = data[pos:m.start()]
+            if head:
+                self.reader.feed(head)
+                self.pending_bytes += len(head)
+                self.process_input(None)
+                if c.closing or c.close_after_reply:
+                    return
+            if not self.reader.has_data():
+                # At a request boundary: the rest of this connection uses the exact parser.
+                self.slow = RequestParser(self.server.config.proto_max_bulk_len,
+                                          lambda: not c.authenticated)
+                self.slow.feed(data[m.start():])
+                self.process_input(None)
+                return
+            # The match was inside a bulk value: hand hiredis that byte and look further.
+            self.reader.feed(data[m.start():m.start() + 1])
+            self.pending_bytes += 1
+            pos = m.start() + 1
 
     # --- input processing ------------------------------------------------------
     def process_input(self, chunk: bytes | None = None) -> None:

@@ -294,13 +294,13 @@ def test_size_promotion(r, max_bytes):
 def test_counts_across_cardinalities(r):
     rng = random.Random(4)
     m = Mirror(r)
-    pipe_batch = 1
+    batch = 1
     total = 0
     while total < 300000:
-        m.pfadd("k", [rng.randbytes(8) for _ in range(pipe_batch)])
-        total += pipe_batch
+        m.pfadd("k", [rng.randbytes(8) for _ in range(batch)])
+        total += batch
         m.pfcount("k")
-        pipe_batch = min(pipe_batch * 2, 40000)
+        batch = min(batch * 2, 40000)
     m.pfadd("k", [element_for(i, 51, rng) for i in range(0, 16384, 97)])
     m.pfcount("k")
 
