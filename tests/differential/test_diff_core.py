@@ -42,7 +42,6 @@ key_cmd = st.one_of(
     st.tuples(st.just(b"PERSIST"), key),
     st.tuples(st.just(b"DBSIZE")),
     st.tuples(st.just(b"TOUCH"), key),
-    st.tuples(st.just(b"OBJECT"), st.just(b"ENCODING"), key),
 )
 
 
