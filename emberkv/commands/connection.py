@@ -418,6 +418,7 @@ def client_pause(c, argv):
     else:
         server.pause_all = mode_all
         server.paused_until = until
+    server.update_gates()
     server.loop.call_at(server.loop.time() + ms / 1000.0 + 0.001, _check_unpause, server)
     return OK
 

@@ -147,7 +147,7 @@ def _info_stats(server):
     tracking = server.tracking
     return [
         ("total_connections_received", st.total_connections_received),
-        ("total_commands_processed", st.total_commands_processed),
+        ("total_commands_processed", server.commands_processed),
         ("instantaneous_ops_per_sec", server.instantaneous[0]),
         ("total_net_input_bytes", st.net_input_bytes), ("total_net_output_bytes", st.net_output_bytes),
         ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
@@ -175,8 +175,8 @@ def _info_stats(server):
         ("unexpected_error_replies", st.unexpected_error_replies),
         ("total_error_replies", st.total_error_replies),
         ("dump_payload_sanitizations", st.dump_payload_sanitizations),
-        ("total_reads_processed", st.total_commands_processed),
-        ("total_writes_processed", st.total_commands_processed),
+        ("total_reads_processed", server.commands_processed),
+        ("total_writes_processed", server.commands_processed),
         ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
         ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0),
     ]
@@ -364,6 +364,7 @@ def config_set(c, argv):
 def config_resetstat(c, argv):
     server = c.server
     server.stats.reset()
+    server.commands_processed = 0
     server.errorstats.clear()
     for cmd in _all_commands():
         cmd.reset_stats()

@@ -11,7 +11,7 @@ from .base import Database
 
 class MemoryDatabase(Database):
     __slots__ = ("index", "data", "expires", "atime", "hooks", "_exp_sample", "_exp_pos",
-                 "_cursors", "lfu")
+                 "_cursors", "lfu", "notify_new")
 
     def __init__(self, index: int, hooks):
         self.index = index
@@ -23,6 +23,7 @@ class MemoryDatabase(Database):
         self._exp_sample: list = []
         self._exp_pos = 0
         self._cursors = ScanCursors()
+        self.notify_new = False    # the server sets it while "new" keyspace events are enabled
 
     # --- reads -------------------------------------------------------------
     def lookup(self, key):
@@ -66,11 +67,12 @@ class MemoryDatabase(Database):
 
     # --- writes ------------------------------------------------------------
     def set(self, key, value, keepttl: bool = False) -> None:
+        if self.notify_new and key not in self.data:
+            self.hooks.key_added(self, key)
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        if self.hooks.touch_enabled:
-            self.atime[key] = self.hooks.lru_clock
+        self.atime[key] = self.hooks.lru_clock
 
     def delete(self, key) -> bool:
         if self.data.pop(key, None) is None:

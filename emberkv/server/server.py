@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from collections import deque
+from time import perf_counter
 
 from .. import __version__, REDIS_VERSION
 from ..commands import registry
@@ -35,6 +36,7 @@ N_NEW = NOTIFY_FLAGS["n"]
 _PUBSUB_ALLOWED = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe",
                    b"sunsubscribe", b"ping", b"quit", b"reset"}
 _MULTI_IMMEDIATE = {"exec", "discard", "multi", "watch", "quit", "reset"}
+_MULTI_OOM_EXEMPT = {"exec", "discard", "quit", "reset"}
 _LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3}
 _LOG_MARK = {0: ".", 1: "-", 2: "*", 3: "#"}
 
@@ -117,6 +119,12 @@ class Server:
         self.notify_flags = 0
         self.current_client = None
         self.exec_depth = 0
+        self.commands_processed = 0
+        self._commands = registry.COMMANDS
+        self.gates = False
+        self.extra_gates = False       # set by subsystems that need _gated checks
+        self.slowlog_threshold = 10000
+        self.latency_threshold = 0
         self._log_fh = None
         from ..engine.memory import MemoryDatabase
         self.dbs = [MemoryDatabase(i, self) for i in range(self.config.databases)]
@@ -125,6 +133,9 @@ class Server:
         self.config.listeners["notify-keyspace-events"] = self._set_notify
         self.config.listeners["maxmemory-policy"] = self._set_policy
         self._set_notify(self.config.values["notify-keyspace-events"], 0)
+        for name in ("maxmemory", "slowlog-log-slower-than", "latency-monitor-threshold"):
+            self.config.listeners[name] = self.update_gates
+        self.update_gates()
         for init in _SUBSYSTEM_INITS:
             init(self)
 
@@ -145,7 +156,7 @@ class Server:
     def key_expired(self, db, key) -> None:
         self.stats.expired_keys += 1
         self.notify(N_EXPIRED, b"expired", key, db.index)
-        self.signal_modified(db, key)
+        self.signal_modified(db, key, expired=True)
         self.propagate(db.index, [b"DEL", key])
 
     def lfu_touch(self, db, key) -> None:
@@ -191,9 +202,10 @@ class Server:
     # --- the command pipeline ------------------------------------------------------------
     def execute(self, c, argv: list) -> None:
         """Run one request from client ``c`` and queue its reply."""
-        cmd = registry.COMMANDS.get(argv[0])
+        commands = self._commands
+        cmd = commands.get(argv[0])
         if cmd is None:
-            cmd = registry.COMMANDS.get(argv[0].lower())
+            cmd = commands.get(argv[0].lower())
             if cmd is None:
                 return self._reject(c, argv, None, _unknown_command(argv))
         if cmd.subcommands is not None:
@@ -202,49 +214,71 @@ class Server:
                     return self._reject(c, argv, cmd, _arity_error(cmd))
             else:
                 sub = cmd.subcommands.get(argv[1].lower())
-                if sub is not None:
-                    cmd = sub
-                else:
+                if sub is None:
                     return self._reject(c, argv, cmd, _unknown_sub(argv))
+                cmd = sub
         arity = cmd.arity
         n = len(argv)
         if (arity > 0 and arity != n) or n < -arity:
             return self._reject(c, argv, cmd, _arity_error(cmd))
         c.cur_cmd = cmd
-        if not c.authenticated and not cmd.no_auth:
-            return self._reject(c, argv, cmd, b"NOAUTH Authentication required.")
-        if c.in_multi and cmd.no_multi:
-            return self._reject(c, argv, cmd, b"ERR Command not allowed inside a transaction")
-        if self.acl is not None:
-            err = self.acl.check_command(c, cmd, argv)
-            if err is not None:
-                return self._reject(c, argv, cmd, err)
-        if self.config.maxmemory and cmd.denyoom and not c.in_multi:
-            if not self.free_memory_if_needed():
-                return self._reject(c, argv, cmd,
-                                    b"OOM command not allowed when used memory > 'maxmemory'.")
-        if self.loading and not cmd.allow_loading:
-            return self._reject(c, argv, cmd, b"LOADING Redis is loading the dataset in memory")
-        if c.resp == 2 and c.pubsub_count and cmd.fullname.encode() not in _PUBSUB_ALLOWED:
-            return self._reject(c, argv, cmd, (
-                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-                "RESET are allowed in this context" % cmd.fullname).encode())
-        if c.in_multi and cmd.name not in _MULTI_IMMEDIATE:
-            c.multi_queue.append((cmd, argv))
-            return self.reply_to(c, _QUEUED)
-        if self.paused_until and self._pause_applies(c, cmd):
-            self.blocking.postpone(c, argv, cmd)
-            return
+        if self.gates or not c.authenticated or c.in_multi or (
+                c.resp == 2 and (c.channels or c.patterns or c.shard_channels)):
+            # Rare conditions, checked only when something is set.
+            if self._gated(c, cmd, argv):
+                return
         self.call(c, cmd, argv)
         if self.blocking.ready and self.exec_depth == 0:
             self.blocking.serve_ready()
+
+    def _gated(self, c, cmd, argv) -> bool:
+        """Checks that apply only in special states; True when the command was handled."""
+        if not c.authenticated and not cmd.no_auth:
+            self._reject(c, argv, cmd, b"NOAUTH Authentication required.")
+            return True
+        if c.in_multi and cmd.no_multi:
+            self._reject(c, argv, cmd, b"ERR Command not allowed inside a transaction")
+            return True
+        if self.acl is not None:
+            err = self.acl.check_command(c, cmd, argv)
+            if err is not None:
+                self._reject(c, argv, cmd, err)
+                return True
+        if self.config.maxmemory and cmd.denyoom and not c.in_multi:
+            if not self.free_memory_if_needed():
+                self._reject(c, argv, cmd, b"OOM command not allowed when used memory > 'maxmemory'.")
+                return True
+        if self.loading and not cmd.allow_loading:
+            self._reject(c, argv, cmd, b"LOADING Redis is loading the dataset in memory")
+            return True
+        if c.resp == 2 and (c.channels or c.patterns or c.shard_channels) and \
+                cmd.fullname.encode() not in _PUBSUB_ALLOWED:
+            self._reject(c, argv, cmd, (
+                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                "RESET are allowed in this context" % cmd.fullname).encode())
+            return True
+        if c.in_multi and cmd.name not in _MULTI_IMMEDIATE:
+            c.multi_queue.append((cmd, argv))
+            self.reply_to(c, _QUEUED)
+            return True
+        if self.paused_until and self._pause_applies(c, cmd):
+            self.blocking.postpone(c, argv, cmd)
+            return True
+        return False
+
+    def update_gates(self, *_args) -> None:
+        """Recompute whether any rare per-command check is active (called when state changes)."""
+        self.gates = bool(self.acl is not None or self.config.maxmemory or self.loading
+                          or self.paused_until or self.extra_gates)
+        self.slowlog_threshold = self.config.slowlog_log_slower_than
+        self.latency_threshold = self.config.latency_monitor_threshold
 
     def call(self, c, cmd, argv: list):
         """Execute ``cmd`` with stats, slowlog, monitor feed and propagation."""
         dirty = self.dirty
         self.exec_depth += 1
         self.pending_propagate = None
-        t0 = time.perf_counter()
+        t0 = perf_counter()
         try:
             reply = cmd.func(c, argv)
         except CommandError as e:
@@ -254,20 +288,21 @@ class Server:
             import traceback
             traceback.print_exc()
             reply = Error(b"ERR internal error: " + repr(e).encode()[:200])
-        dt = time.perf_counter() - t0
+        usec = (perf_counter() - t0) * 1e6
         self.exec_depth -= 1
-        usec = int(dt * 1_000_000)
         cmd.calls += 1
         cmd.usec += usec
-        c.tot_cmds += 1
         c.last_cmd = cmd
-        self.stats.total_commands_processed += 1
-        if reply is BLOCKED:
-            cmd.calls -= 1
-        elif type(reply) is Error:
+        self.commands_processed += 1
+        rt = type(reply)
+        if rt is Error:
             cmd.failed_calls += 1
             self.count_error_reply(reply, None)
             self.reply_to(c, reply)
+        elif reply is BLOCKED:
+            cmd.calls -= 1
+        elif c.reply_mode == REPLY_ON:
+            c.encode(reply, c.out)
         else:
             self.reply_to(c, reply)
         if self.dirty != dirty and self.propagation_sinks:
@@ -279,11 +314,10 @@ class Server:
                     self.propagate(item[0], item[1])
         if self.monitors and not cmd.skip_monitor and not cmd.admin:
             self.feed_monitors(c, argv)
-        if usec >= self.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-            self.slowlog_add(c, argv, usec)
-        thr = self.config.latency_monitor_threshold
-        if thr and usec // 1000 >= thr:
-            self.latency_add("fast-command" if cmd.fast else "command", usec // 1000)
+        if usec >= self.slowlog_threshold >= 0 and not cmd.skip_slowlog:
+            self.slowlog_add(c, argv, int(usec))
+        if self.latency_threshold and usec >= self.latency_threshold * 1000:
+            self.latency_add("fast-command" if cmd.fast else "command", int(usec) // 1000)
         return reply
 
     def run_retry(self, w):
@@ -291,10 +325,14 @@ class Server:
         c = w.client
         dirty = self.dirty
         self.pending_propagate = None
+        caller = self.current_client
+        self.current_client = c
         try:
             reply = w.retry()
         except CommandError as e:
             reply = Error(e.message)
+        finally:
+            self.current_client = caller
         if reply is not None:
             if w.cmd is not None:
                 w.cmd.calls += 1
@@ -308,6 +346,10 @@ class Server:
             cmd.rejected_calls += 1
         if c.in_multi:
             c.multi_error = True
+            if cmd is not None and cmd.name == "exec":
+                # A refused EXEC ends the transaction, naming the reason.
+                self.discard_transaction(c)
+                err = b"EXECABORT Transaction discarded because of: " + err
         self.count_error(err.split(b" ", 1)[0])
         self.stats.total_error_replies += 1
         self.reply_to(c, Error(err))
@@ -326,6 +368,7 @@ class Server:
     def unpause(self) -> None:
         self.paused_until = 0.0
         self.pause_all = False
+        self.update_gates()
         self.blocking.release_paused()
 
     def reply_to(self, c, reply) -> None:
@@ -351,24 +394,62 @@ class Server:
             cmd.failed_calls += 1
 
     # --- hooks for command bodies ---------------------------------------------------------
-    def signal_modified(self, db, key) -> None:
-        """A key changed: invalidate WATCH and client-side caches."""
+    def signal_modified(self, db, key, expired: bool = False) -> None:
+        """A key changed: invalidate WATCH and client-side caches.
+
+        ``expired`` is set when the key is being deleted because its TTL passed.
+        """
         if self.watched_keys:
-            clients = self.watched_keys.get((db.index, key))
+            k = (db.index, key)
+            clients = self.watched_keys.get(k)
             if clients:
                 for c in clients:
+                    if c.watched.get(k):
+                        # Watched while already expired: its deletion is no logical change.
+                        if expired:
+                            c.watched[k] = False
+                            continue
                     c.watch_dirty = True
         if self.tracking is not None:
-            self.tracking.invalidate(key)
+            self.tracking.invalidate(key, expired)
 
     def signal_flushed(self, db_index: int | None) -> None:
-        """FLUSHDB/FLUSHALL/SWAPDB: every watched key in the db(s) is dirty."""
+        """FLUSHDB/FLUSHALL, called before the data goes: watched keys that exist turn dirty."""
         for (idx, key), clients in list(self.watched_keys.items()):
             if db_index is None or idx == db_index:
-                for c in clients:
-                    c.watch_dirty = True
+                if self._key_state(self.dbs[idx], key) is not None:
+                    self._touch_watchers(clients, (idx, key), None)
         if self.tracking is not None:
             self.tracking.invalidate_all()
+
+    def signal_swapped(self, a: int, b: int) -> None:
+        """SWAPDB, called before the swap: a watched key is touched if either side has it."""
+        for (idx, key), clients in list(self.watched_keys.items()):
+            if idx == a or idx == b:
+                emptied = self._key_state(self.dbs[idx], key)
+                replaced = self._key_state(self.dbs[b if idx == a else a], key)
+                if emptied is not None or replaced is not None:
+                    self._touch_watchers(clients, (idx, key), replaced, emptied is None)
+
+    def _touch_watchers(self, clients, k, replaced, was_missing: bool = False) -> None:
+        for c in list(clients):
+            if c.watched.get(k):
+                if replaced is None:
+                    c.watched[k] = False    # an expired key is now gone: no logical change
+                    continue
+                if replaced == "stale":
+                    continue                # still expired on the other side
+            elif was_missing and replaced == "stale":
+                c.watched[k] = True         # nothing replaced by an expired key
+                continue
+            c.watch_dirty = True
+
+    def _key_state(self, db, key):
+        """'live', 'stale' (past its TTL, not yet deleted) or None (absent), without expiring it."""
+        when = db.get_expire(key)
+        if when is not None and self.now_ms() > when:
+            return "stale"
+        return "live" if db.lookup_notouch(key) is not None else None
 
     def signal_ready(self, db, key) -> None:
         if self.blocking.waiting:
@@ -385,6 +466,11 @@ class Server:
 
     def _set_notify(self, value, old) -> None:
         self.notify_flags = value
+        for db in self.dbs:
+            db.notify_new = bool(value & N_NEW)
+
+    def key_added(self, db, key) -> None:
+        self.notify(N_NEW, b"new", key, db.index)
 
     def propagate(self, db_index: int, argv: list) -> None:
         for sink in self.propagation_sinks:
@@ -401,11 +487,25 @@ class Server:
         k = (c.db.index, key)
         if k in c.watched:
             return
-        c.watched.add(k)
+        # Remember keys already expired when watched: EXEC ignores their expiry.
+        c.watched[k] = self._key_state(c.db, key) == "stale"
         s = self.watched_keys.get(k)
         if s is None:
             s = self.watched_keys[k] = set()
         s.add(c)
+
+    def watched_key_expired(self, c) -> bool:
+        """True if a key that was alive when WATCHed has passed its TTL since."""
+        for (idx, key), was_expired in c.watched.items():
+            if not was_expired and self._key_state(self.dbs[idx], key) == "stale":
+                return True
+        return False
+
+    def discard_transaction(self, c) -> None:
+        c.in_multi = False
+        c.multi_queue = []
+        c.multi_error = False
+        self.unwatch_all(c)
 
     def unwatch_all(self, c) -> None:
         for k in c.watched:
@@ -414,7 +514,7 @@ class Server:
                 s.discard(c)
                 if not s:
                     del self.watched_keys[k]
-        c.watched = set()
+        c.watched = {}
         c.watch_dirty = False
 
     # --- MONITOR / SLOWLOG / LATENCY -----------------------------------------------------------
@@ -553,10 +653,10 @@ class Server:
         self.stats.net_input_bytes = getattr(self, "_closed_in", 0) + tot_in
         self.stats.net_output_bytes = getattr(self, "_closed_out", 0) + tot_out
         dt = now - t
-        ops = (self.stats.total_commands_processed - cmds) / dt
+        ops = (self.commands_processed - cmds) / dt
         self.ops_samples.append(ops)
         self.instantaneous = (int(sum(self.ops_samples) / len(self.ops_samples)), 0.0, 0.0)
-        self._ops_last = (now, self.stats.total_commands_processed, tot_in, tot_out)
+        self._ops_last = (now, self.commands_processed, tot_in, tot_out)
         self.used_memory_cache = _rss_bytes()
         calibrate_pymalloc()
         self.peak_memory = max(self.peak_memory, self.used_memory_cache)
