@@ -223,3 +223,42 @@ def test_config_file_and_bad_directive(tmp_path):
     out = subprocess.run([sys.executable, "-m", "emberkv", str(conf)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "line 2" in out.stderr and "not-a-directive" in out.stderr
+
+
+def test_unix_socket(tmp_path):
+    path = str(tmp_path / "ember.sock")
+    srv = start_emberkv("memory", ["--unixsocket", path, "--unixsocketperm", "700"])
+    try:
+        c = redis.Redis(unix_socket_path=path)
+        assert c.ping()
+        c.set("a", "1")
+        assert c.get("a") == b"1"
+        assert b"flags=U" in c.execute_command("CLIENT", "LIST")
+        c.close()
+    finally:
+        srv.stop()
+
+
+def test_config_rewrite(tmp_path):
+    conf = tmp_path / "ember.conf"
+    conf.write_text("# my settings\nport 0\nmaxmemory-policy allkeys-lru\n")
+    import sys
+    import subprocess
+    from ..conftest import free_port, wait_ready
+    port = free_port()
+    conf.write_text("# my settings\nport %d\nbind 127.0.0.1\nmaxmemory-policy allkeys-lru\n" % port)
+    proc = subprocess.Popen([sys.executable, "-m", "emberkv", str(conf), "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(tmp_path))
+    try:
+        wait_ready(port, proc)
+        c = redis.Redis(port=port)
+        c.config_set("maxmemory-policy", "volatile-lfu")
+        c.config_set("hz", 20)
+        assert c.config_rewrite()
+        text = conf.read_text()
+        assert "# my settings" in text
+        assert "maxmemory-policy volatile-lfu" in text and "hz 20" in text
+        c.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
