@@ -39,6 +39,7 @@ class Setting:
     percent: bool = False     # memory or percent (maxmemory-clients)
     unsigned: bool = False
     sensitive: bool = False
+    hidden: bool = False      # left out of CONFIG GET with a glob, like Redis's HIDDEN_CONFIG
     apply: Callable | None = field(default=None, repr=False)
 
 
@@ -84,7 +85,7 @@ _TABLE = [
     S("cluster-allow-pubsubshard-when-down", "bool", True),
     S("crash-log-enabled", "bool", True),
     S("crash-memcheck-enabled", "bool", True),
-    S("use-exit-on-panic", "bool", False),
+    S("use-exit-on-panic", "bool", False, hidden=True),
     S("disable-thp", "bool", True, mutable=False),
     S("cluster-allow-replica-migration", "bool", True),
     S("replica-announced", "bool", True),
@@ -181,13 +182,13 @@ _TABLE = [
     S("repl-timeout", "int", 60, 1, INT_MAX),
     S("repl-ping-replica-period", "int", 10, 1, INT_MAX, alias="repl-ping-slave-period"),
     S("list-compress-depth", "int", 0, 0, INT_MAX),
-    S("rdb-key-save-delay", "int", 0, INT_MIN, INT_MAX),
-    S("key-load-delay", "int", 0, INT_MIN, INT_MAX),
+    S("rdb-key-save-delay", "int", 0, INT_MIN, INT_MAX, hidden=True),
+    S("key-load-delay", "int", 0, INT_MIN, INT_MAX, hidden=True),
     S("active-expire-effort", "int", 1, 1, 10),
     S("hz", "int", 10, 0, INT_MAX),
     S("min-replicas-to-write", "int", 0, 0, INT_MAX, alias="min-slaves-to-write"),
     S("min-replicas-max-lag", "int", 10, 0, INT_MAX, alias="min-slaves-max-lag"),
-    S("watchdog-period", "int", 0, 0, INT_MAX),
+    S("watchdog-period", "int", 0, 0, INT_MAX, hidden=True),
     S("shutdown-timeout", "int", 10, 0, INT_MAX),
     S("repl-diskless-sync-max-replicas", "int", 0, 0, INT_MAX),
     S("maxclients", "int", 10000, 1, UINT_MAX, unsigned=True),
@@ -218,7 +219,7 @@ _TABLE = [
     S("maxmemory-clients", "memory", 0, -100, LONG_MAX, percent=True),
     S("repl-backlog-ttl", "int", 3600, 0, LONG_MAX),
     S("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, 0, LLONG_MAX),
-    S("loading-process-events-interval-bytes", "memory", 2 * 1024 * 1024, 1024, INT_MAX),
+    S("loading-process-events-interval-bytes", "memory", 2 * 1024 * 1024, 1024, INT_MAX, hidden=True),
     S("tls-port", "int", 0, 0, 65535),
     S("tls-session-cache-size", "int", 20 * 1024, 0, INT_MAX),
     S("tls-session-cache-timeout", "int", 300, 0, INT_MAX),
@@ -233,9 +234,10 @@ _TABLE = [
     S("replicaof", "special", "", mutable=False, alias="slaveof"),
     S("latency-tracking-info-percentiles", "special", "50 99 99.9"),
     # --- EmberKV's own ------------------------------------------------------
-    S("engine", "enum", "memory", mutable=False, choices=("memory", "disk")),
-    S("disk-cache-size", "memory", 256 * 1024 * 1024, 0, LLONG_MAX),
-    S("disk-sync", "enum", "everysec", choices=("always", "everysec", "no")),
+    # Hidden from CONFIG GET globs so tools that walk every Redis setting see only Redis's.
+    S("engine", "enum", "memory", mutable=False, choices=("memory", "disk"), hidden=True),
+    S("disk-cache-size", "memory", 256 * 1024 * 1024, 0, LLONG_MAX, hidden=True),
+    S("disk-sync", "enum", "everysec", choices=("always", "everysec", "no"), hidden=True),
 ]
 del S
 
@@ -283,7 +285,8 @@ def format_notify_flags(flags: int) -> str:
     if flags & NOTIFY_ALL == NOTIFY_ALL:
         out += "A"
     else:
-        for ch in "g$lshzxetd":
+        # Redis 7.0 prints "n" only here: with "A" it is not rendered.
+        for ch in "g$lshzxetdn":
             if flags & NOTIFY_FLAGS[ch]:
                 out += ch
     if flags & NOTIFY_KEYSPACE:
@@ -292,8 +295,6 @@ def format_notify_flags(flags: int) -> str:
         out += "E"
     if flags & NOTIFY_FLAGS["m"]:
         out += "m"
-    if flags & NOTIFY_FLAGS["n"]:
-        out += "n"
     return out
 
 
@@ -479,6 +480,7 @@ class Config:
                 self.values[s.name] = s.default
         self.config_file: str | None = None
         self.listeners: dict[str, Callable] = {}
+        self.user_directives: list[list[bytes]] = []   # `user <name> <rules...>` lines, for ACL
         self._refresh_all()
 
     # Hot settings are mirrored as attributes (e.g. ``config.hz``).
@@ -528,7 +530,8 @@ class Config:
             for n in (s.name, s.alias):
                 if n is None:
                     continue
-                if (has_glob and glob_match(pat, n.encode())) or (not has_glob and pattern.lower() == n):
+                if (has_glob and not s.hidden and glob_match(pat, n.encode())) or \
+                        (not has_glob and pattern.lower() == n):
                     out[n] = format_value(s, self.values[s.name])
         return out
 
@@ -546,7 +549,10 @@ class Config:
                 continue
             args = [a.decode(errors="replace") for a in argv]
             name = args[0].lower()
-            if name in ("include", "rename-command", "user", "loadmodule", "sentinel"):
+            if name == "user" and len(argv) >= 2:
+                self.user_directives.append(argv[1:])
+                continue
+            if name in ("include", "rename-command", "loadmodule", "sentinel"):
                 if name == "include" and len(args) == 2:
                     with open(args[1]) as fh:
                         self.load_lines(fh.read(), args[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..config import NOTIFY_FLAGS
 from ..protocol.reply import CommandError, Error
 
 # Error texts, byte-identical to Redis 7.0.
@@ -71,15 +72,64 @@ _WS = b" \t\r\n\x0b\x0c"
 
 
 def parse_timeout(b: bytes) -> float:
-    """Blocking timeout in seconds (float); negative rejected; 0 means forever."""
-    try:
-        v = float(b)
-    except ValueError:
+    """Blocking timeout in seconds; 0 means forever.
+
+    As Redis's getTimeoutFromObjectOrReply: strtold syntax (hex floats and inf
+    included), rounded up to whole milliseconds, so -0.0001 is 0 (forever) and
+    values whose milliseconds overflow int64 (inf, 1e16) read as negative.
+    """
+    v = _strtold(b)
+    if v is None:
         raise CommandError(TIMEOUT_NOT_FLOAT)
-    if math.isnan(v) or math.isinf(v) or b"_" in b:
-        raise CommandError(TIMEOUT_NOT_FLOAT)
-    if v < 0:
+    if math.isinf(v):
         raise CommandError(TIMEOUT_NEGATIVE)
+    if v == 0:
+        tiny = _decimal(b)
+        if tiny is None or not tiny:
+            return 0.0
+        ms = math.ceil(tiny * 1000)
+    else:
+        ms = math.ceil(v * 1000)
+    if ms < 0 or ms > LLONG_MAX:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    return ms / 1000
+
+
+# strtold's range (x86 80-bit long double): beyond it a text is not a number at all.
+_LDBL_MAX_EXP10 = 4932
+_LDBL_MIN_EXP10 = -4951
+
+
+def _decimal(b: bytes):
+    from decimal import Decimal, InvalidOperation
+    try:
+        return Decimal(b.decode("ascii"))
+    except (InvalidOperation, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _strtold(b: bytes):
+    """Value of ``b`` under C strtold's full-string rules, as a float (None if rejected)."""
+    if not b or len(b) >= 5120 or b[0] in _WS or b[-1] in _WS or b"_" in b:
+        return None
+    body = b.lstrip(b"+-")
+    try:
+        if body[:2] in (b"0x", b"0X"):
+            v = float.fromhex(b.decode("ascii"))
+        else:
+            v = float(b)
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    if v != v:
+        return None
+    if math.isinf(v) and b"inf" not in body.lower():
+        d = _decimal(b)
+        if d is None or d.adjusted() > _LDBL_MAX_EXP10:
+            return None
+    elif v == 0:
+        d = _decimal(b)
+        if d is not None and d and d.adjusted() < _LDBL_MIN_EXP10:
+            return None
     return v
 
 
@@ -104,11 +154,32 @@ def type_name(v) -> bytes:
     return v.kind
 
 
+_KEYMISS = NOTIFY_FLAGS["m"]
+
+
+def read_miss(c, key: bytes) -> None:
+    """A read found no key: count the miss and fire the "keymiss" event, as lookupKeyRead does."""
+    server = c.server
+    server.stats.keyspace_misses += 1
+    if server.notify_flags & _KEYMISS:
+        server.notify(_KEYMISS, b"keymiss", key, c.db.index)
+
+
+def lookup_read(c, key: bytes, touch: bool = True):
+    """Value or None for a read: hit/miss stats and "keymiss" like Redis's lookupKeyRead."""
+    v = c.db.lookup(key) if touch else c.db.lookup_notouch(key)
+    if v is None:
+        read_miss(c, key)
+    else:
+        c.server.stats.keyspace_hits += 1
+    return v
+
+
 def get_typed(c, key: bytes, kind: bytes):
     """Value of ``key`` if it has type ``kind`` (b'list', b'hash', ...), None if missing."""
     v = c.db.lookup(key)
     if v is None:
-        c.server.stats.keyspace_misses += 1
+        read_miss(c, key)
         return None
     c.server.stats.keyspace_hits += 1
     if type(v) is bytes:
@@ -122,7 +193,7 @@ def get_typed(c, key: bytes, kind: bytes):
 def get_string(c, key: bytes):
     v = c.db.lookup(key)
     if v is None:
-        c.server.stats.keyspace_misses += 1
+        read_miss(c, key)
         return None
     c.server.stats.keyspace_hits += 1
     if type(v) is not bytes:

@@ -59,13 +59,13 @@ def authenticate(c, username: bytes, password: bytes):
 def auth(c, argv):
     if len(argv) > 3:
         err(SYNTAX)
+    user, pw = (b"default", argv[1]) if len(argv) == 2 else (argv[1], argv[2])
+    argv[1:] = [b"(redacted)"] * (len(argv) - 1)   # credentials stay out of SLOWLOG and MONITOR
     if len(argv) == 2:
-        if c.server.acl is None and not c.server.config.requirepass:
+        acl = c.server.acl
+        if acl.default_nopass() if acl is not None else not c.server.config.requirepass:
             err(b"ERR AUTH <password> called without any password configured for the default "
                 b"user. Are you sure your configuration is correct?")
-        user, pw = b"default", argv[1]
-    else:
-        user, pw = argv[1], argv[2]
     e = authenticate(c, user, pw)
     if e is not None:
         return Error(e)
@@ -89,7 +89,9 @@ def hello(c, argv):
         opt = argv[i].lower()
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
-            e = authenticate(c, argv[i + 1], argv[i + 2])
+            user, pw = argv[i + 1], argv[i + 2]
+            argv[i + 1] = argv[i + 2] = b"(redacted)"
+            e = authenticate(c, user, pw)
             if e is not None:
                 return Error(e)
             i += 3
@@ -102,7 +104,7 @@ def hello(c, argv):
             err(b"ERR Syntax error in HELLO option '%s'" % argv[i])
     if not c.authenticated:
         err(b"NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            b"HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            b"HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             b"select the RESP protocol version at the same time")
     if setname is not None:
         c.name = setname or None
@@ -219,7 +221,7 @@ def client_info_line(c, argv=None) -> bytes:
         omem += c.conn.output_buffer_size()
     redir = -1
     if c.tracking is not None:
-        redir = getattr(c.tracking, "redirect", 0) or -1
+        redir = c.tracking.redirect
     fields = [
         ("id", c.id), ("addr", c.addr), ("laddr", c.laddr), ("fd", c.fd),
         ("name", (c.name or b"").decode(errors="replace")),

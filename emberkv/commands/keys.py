@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..protocol.reply import OK, Error, Status
 from ..server.server import N_GENERIC
 from ..util.glob import glob_matcher
-from .common import (DB_INDEX, LLONG_MAX, LLONG_MIN, NO_SUCH_KEY, SYNTAX, err, parse_int,
-                     try_int, type_name)
+from .common import (DB_INDEX, LLONG_MAX, LLONG_MIN, NO_SUCH_KEY, SYNTAX, err, lookup_read,
+                     parse_int, try_int, type_name)
 from .registry import command, container
 
 
@@ -39,17 +39,16 @@ def unlink(c, argv):
 @command("exists", -2, "readonly fast", 1, -1, 1, acl="@keyspace", since="1.0.0",
          summary="Determines whether one or more keys exist.")
 def exists(c, argv):
-    db = c.db
     n = 0
     for key in argv[1:]:
-        if db.lookup(key) is not None:
+        if lookup_read(c, key, touch=False) is not None:
             n += 1
     return n
 
 
 @command("type", 2, "readonly fast", 1, 1, 1, acl="@keyspace", summary="Determines the type of value stored at a key.")
 def type_(c, argv):
-    v = c.db.lookup_notouch(argv[1])
+    v = lookup_read(c, argv[1], touch=False)
     if v is None:
         return Status(b"none")
     return Status(type_name(v))
@@ -58,7 +57,11 @@ def type_(c, argv):
 @command("touch", -2, "readonly fast", 1, -1, 1, acl="@keyspace", since="3.2.1",
          summary="Returns the number of existing keys out of those specified after updating the time they were last accessed.")
 def touch(c, argv):
-    return exists(c, argv)
+    n = 0
+    for key in argv[1:]:
+        if lookup_read(c, key) is not None:
+            n += 1
+    return n
 
 
 def _rename(c, argv, nx: bool):
@@ -125,7 +128,7 @@ def copy(c, argv):
             err(SYNTAX)
     if src == dst and dstdb is c.db:
         err(b"ERR source and destination objects are the same")
-    v = c.db.lookup_notouch(src)
+    v = lookup_read(c, src)
     if v is None:
         return 0
     if dstdb.lookup_notouch(dst) is not None:
@@ -188,9 +191,8 @@ def swapdb(c, argv):
         err(DB_INDEX)
     if a != b:
         da, dbb = server.dbs[a], server.dbs[b]
+        server.signal_swapped(a, b)
         da.swap_contents(dbb)
-        server.signal_flushed(a)
-        server.signal_flushed(b)
         # Clients blocked on keys that now exist in the swapped db must be retried.
         for (idx, key) in list(server.blocking.waiting):
             if idx in (a, b):
@@ -282,8 +284,8 @@ def _flush_mode(argv):
 def flushdb(c, argv):
     _flush_mode(argv)
     server = c.server
-    n = c.db.clear()
     server.signal_flushed(c.db.index)
+    n = c.db.clear()
     server.dirty += n
     server.also_propagate(c.db.index, [b"FLUSHDB"])
     return OK
@@ -293,10 +295,10 @@ def flushdb(c, argv):
 def flushall(c, argv):
     _flush_mode(argv)
     server = c.server
+    server.signal_flushed(None)
     n = 0
     for db in server.dbs:
         n += db.clear()
-    server.signal_flushed(None)
     server.dirty += n + 1
     server.also_propagate(c.db.index, [b"FLUSHALL"])
     for hook in getattr(server, "flushall_hooks", ()):
@@ -388,7 +390,7 @@ def pexpireat(c, argv):
 def _ttl_generic(c, argv, ms: bool, absolute: bool):
     db = c.db
     key = argv[1]
-    if db.lookup_notouch(key) is None:
+    if lookup_read(c, key, touch=False) is None:
         return -2
     when = db.get_expire(key)
     if when is None:

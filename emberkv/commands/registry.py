@@ -164,6 +164,8 @@ def container(name: str, *, group: str = "generic", since: str = "1.0.0", summar
             CANONICAL[name].subcommands = {}
         return
     command(name, -2, flags, group=group, since=since, summary=summary)(None)
+    # As in Redis, a pure container is in no ACL category but @slow (its subcommands have theirs).
+    CANONICAL[name].categories = ("slow",)
 
 
 def lookup(argv: list):

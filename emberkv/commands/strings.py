@@ -8,7 +8,8 @@ from ..protocol.reply import OK, Error
 from ..util.longdouble import add_ld, format_ld_human, parse_ld
 from ..server.server import N_GENERIC, N_STRING
 from .common import (LLONG_MAX, LLONG_MIN, NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, check_string_for_write,
-                     err, format_float, get_string, parse_float, parse_int, try_int)
+                     err, format_float, get_string, lookup_read, parse_float, parse_int, read_miss,
+                     try_int)
 from .registry import command
 
 MAX_STRING = b"ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -45,7 +46,7 @@ def set_(c, argv):
     if len(argv) == 3:
         db.set(key, argv[2])
         server = c.server
-        if server.watched_keys or server.tracking is not None:
+        if server.watched_keys or server.tracking is not None or server.blocking.waiting:
             server.signal_modified(db, key)
         if server.notify_flags:
             server.notify(N_STRING, b"set", key, db.index)
@@ -75,7 +76,7 @@ def set_(c, argv):
         i += 1
     if expire is not None:
         expire = _parse_expire(c, argv, expire, b"set", unit)
-    old = db.lookup(key)
+    old = lookup_read(c, key) if get else db.lookup(key)
     if get and old is not None and type(old) is not bytes:
         err(WRONGTYPE)
     if (nx and old is not None) or (xx and old is None):
@@ -141,7 +142,7 @@ def get(c, argv):
 
 @command("getset", 3, "write denyoom fast", 1, 1, 1, group="string", summary="Returns the previous string value of a key after setting it to a new value.")
 def getset(c, argv):
-    old = check_string_for_write(c, argv[1])
+    old = get_string(c, argv[1])
     c.db.set(argv[1], argv[2])
     _set_done(c, argv[1])
     c.server.also_propagate(c.db.index, [b"SET", argv[1], argv[2]])
@@ -213,9 +214,14 @@ def getex(c, argv):
 def mget(c, argv):
     lookup = c.db.lookup
     out = []
+    misses = 0
     for key in argv[1:]:
         v = lookup(key)
+        if v is None:
+            read_miss(c, key)
+            misses += 1
         out.append(v if type(v) is bytes else None)
+    c.server.stats.keyspace_hits += len(out) - misses
     return out
 
 
@@ -431,8 +437,8 @@ def lcs(c, argv):
         else:
             err(SYNTAX)
         i += 1
-    va = c.db.lookup(argv[1])
-    vb = c.db.lookup(argv[2])
+    va = lookup_read(c, argv[1])
+    vb = lookup_read(c, argv[2])
     if (va is not None and type(va) is not bytes) or (vb is not None and type(vb) is not bytes):
         err(b"ERR The specified keys must contain string values")
     a = va or b""

@@ -62,6 +62,18 @@ class MapReply(list):
     __slots__ = ()
 
 
+class Pairs(list):
+    """Flat ``[a1, b1, a2, b2, ...]``: a flat array in RESP2, an array of 2-element arrays
+    in RESP3 (WITHSCORES / WITHVALUES replies)."""
+    __slots__ = ()
+
+
+class PairMap(list):
+    """A map given as ``[[key, value], ...]``: a map in RESP3, an array of 2-element
+    arrays in RESP2 (XREAD / XREADGROUP replies)."""
+    __slots__ = ()
+
+
 class Bool:
     __slots__ = ("value",)
 
@@ -77,6 +89,17 @@ class _NullArray:
 
 
 NULL_ARRAY = _NullArray()
+
+
+class _NullBulk:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NULL_BULK"
+
+
+# A null bulk that is not None, for places where None means "no reply" (blocking timeouts).
+NULL_BULK = _NullBulk()
 
 OK = Status(b"OK")
 QUEUED = Status(b"QUEUED")
@@ -122,7 +145,8 @@ def encode2(v, out: list) -> None:
         out.append(b"+" + v + b"\r\n")
     elif v is None:
         out.append(b"$-1\r\n")
-    elif t is list or t is tuple or t is SetReply or t is Push or t is MapReply:
+    elif t is list or t is tuple or t is SetReply or t is Push or t is MapReply or t is Pairs \
+            or t is PairMap:
         out.append(b"*%d\r\n" % len(v))
         for item in v:
             encode2(item, out)
@@ -138,6 +162,8 @@ def encode2(v, out: list) -> None:
         out.append(b"$%d\r\n%b\r\n" % (len(s), s))
     elif v is NULL_ARRAY:
         out.append(b"*-1\r\n")
+    elif v is NULL_BULK:
+        out.append(b"$-1\r\n")
     elif t is Raw:
         out.append(v)
     elif t is Verbatim or t is BigNumber:
@@ -163,7 +189,7 @@ def encode3(v, out: list) -> None:
         out.append(b":%d\r\n" % v)
     elif t is Status:
         out.append(b"+" + v + b"\r\n")
-    elif v is None or v is NULL_ARRAY:
+    elif v is None or v is NULL_ARRAY or v is NULL_BULK:
         out.append(b"_\r\n")
     elif t is list or t is tuple:
         out.append(b"*%d\r\n" % len(v))
@@ -176,9 +202,20 @@ def encode3(v, out: list) -> None:
         for k, item in v.items():
             encode3(k, out)
             encode3(item, out)
+    elif t is Pairs:
+        out.append(b"*%d\r\n" % (len(v) // 2))
+        for i in range(0, len(v), 2):
+            out.append(b"*2\r\n")
+            encode3(v[i], out)
+            encode3(v[i + 1], out)
     elif t is MapReply:
         out.append(b"%%%d\r\n" % (len(v) // 2))
         for item in v:
+            encode3(item, out)
+    elif t is PairMap:
+        out.append(b"%%%d\r\n" % len(v))
+        for k, item in v:
+            encode3(k, out)
             encode3(item, out)
     elif t is float:
         out.append(b"," + format_double(v) + b"\r\n")

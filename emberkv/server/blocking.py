@@ -46,6 +46,7 @@ class BlockingManager:
         self.ready_set: set = set()
         self.count = 0
         self.paused: list = []        # waiters postponed by CLIENT PAUSE
+        self.serving_key = None       # (db_index, key) whose waiters are being retried
 
     # --- blocking ---------------------------------------------------------------
     def block(self, client, keys, timeout: float, retry, timeout_reply, kind="key"):
@@ -134,16 +135,21 @@ class BlockingManager:
                 q = self.waiting.get(k)
                 if not q:
                     continue
+                self.serving_key = k
                 for w in list(q):
                     if w.client.blocked is not w:
                         continue
                     reply = self.server.run_retry(w)
                     if reply is not None:
                         self.unblock(w, reply)
+            self.serving_key = None
 
     def keys_deleted(self, db, key) -> None:
-        """A key was deleted or overwritten: waiters that asked for it are retried."""
-        self.signal_ready(db, key)
+        """A key was deleted, overwritten or changed: waiters that asked for it
+        (``unblock_on_delete``, e.g. XREADGROUP) are retried."""
+        q = self.waiting.get((db.index, key))
+        if q and any(w.unblock_on_delete for w in q):
+            self.signal_ready(db, key)
 
     # --- CLIENT PAUSE ------------------------------------------------------------------
     def postpone(self, client, argv, cmd):

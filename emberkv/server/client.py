@@ -43,7 +43,7 @@ class Client:
         self.in_multi = False
         self.multi_queue: list = []
         self.multi_error = False
-        self.watched: set = set()       # {(db_index, key)}
+        self.watched: dict = {}         # {(db_index, key): expired when watched}
         self.watch_dirty = False
         self.channels: dict = {}
         self.patterns: dict = {}

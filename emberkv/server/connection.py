@@ -41,7 +41,8 @@ def _map_hiredis_error(msg: str) -> str:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("server", "client", "transport", "reader", "slow", "paused_reading",
-                 "pending_bytes", "executing", "_unix")
+                 "pending_bytes", "executing", "_unix", "shadow", "last_chunk", "last_argv",
+                 "last_chunk_done")
 
     def __init__(self, server, unix: bool = False):
         self.server = server
@@ -52,6 +53,14 @@ class Connection(asyncio.Protocol):
         self.pending_bytes = 0
         self.executing = False
         self._unix = unix
+        # Exact parser following an incomplete request's first 128 KiB, so malformed
+        # headers (no CRLF, bad lengths) get Redis's errors instead of endless buffering.
+        self.shadow: RequestParser | None = None
+        # hiredis may have consumed a partial request entirely (has_data() is then False):
+        # a chunk continuing it must not be mistaken for an inline command.
+        self.last_chunk = b""
+        self.last_argv = None
+        self.last_chunk_done = True
 
     # --- asyncio callbacks ---------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -91,7 +100,8 @@ class Connection(asyncio.Protocol):
         c.tot_net_in += len(data)
         if self.slow is not None:
             self.slow.feed(data)
-        elif not self.reader.has_data() and (data[0] != 42 or data[1:2] == b"-"):
+        elif (data[0] != 42 or data[1:2] == b"-") and not self.reader.has_data() \
+                and not self._mid_request():
             # Inline command (or a negative multibulk count hiredis rejects):
             # this connection continues on the exact parser.
             self.slow = RequestParser(self.server.config.proto_max_bulk_len,
@@ -103,11 +113,13 @@ class Connection(asyncio.Protocol):
         else:
             self.reader.feed(data)
             self.pending_bytes += len(data)
+            self.last_chunk = data
         self.process_input(data)
 
     def _feed_guarded(self, data: bytes) -> None:
         """Feed hiredis up to a huge multibulk header, then switch to the exact parser."""
         c = self.client
+        self.last_chunk = data
         pos = 0
         while True:
             m = _BIG_MULTIBULK.search(data, pos)
@@ -143,12 +155,17 @@ class Connection(asyncio.Protocol):
             gets = self.reader.gets
             clean_start = self.pending_bytes == (len(chunk) if chunk else -1)
             argv = None
+            last = None
+            if chunk is not None:
+                self.last_chunk_done = False
             try:
                 while c.blocked is None and not c.close_after_reply:
                     argv = gets()
                     if argv is False:
                         break
+                    last = argv
                     self.pending_bytes = 0
+                    self.shadow = None
                     if type(argv) is not list:
                         raise ProtocolError("Protocol error: expected '$', got '%s'"
                                             % ("*" if argv is None else "?"))
@@ -159,8 +176,14 @@ class Connection(asyncio.Protocol):
                             raise ProtocolError("Protocol error: invalid bulk length" if a is None
                                                 else "Protocol error: expected '$', got ':'")
                     execute(c, argv)
+                if last is not None:
+                    self.last_argv = last
+                    self.last_chunk_done = True
                 if argv is False and self.pending_bytes:
-                    self._check_pending(chunk if clean_start else None)
+                    if clean_start:
+                        self._check_pending(chunk)
+                    elif self.shadow is not None and chunk is not None:
+                        self._check_pending_more(chunk)
             except hiredis.ProtocolError as e:
                 self._protocol_error(_map_hiredis_error(str(e)))
             except ProtocolError as e:
@@ -197,6 +220,27 @@ class Connection(asyncio.Protocol):
             p.feed(chunk)
             while p.next() is not None:
                 pass
+            self.shadow = p
+
+    def _mid_request(self) -> bool:
+        """hiredis may hold a partial request with no unread bytes (has_data() is False);
+        decide from the last chunk whether it ended exactly at a request boundary."""
+        if not self.last_chunk:
+            return False
+        if not self.last_chunk_done or self.last_argv is None:
+            return True
+        return not _ends_request(self.last_chunk, self.last_argv)
+
+    def _check_pending_more(self, chunk: bytes) -> None:
+        p = self.shadow
+        p.feed(chunk)
+        while p.next() is not None:
+            pass
+        if self.pending_bytes > 128 * 1024:
+            self.shadow = None
+        limit = self.server.config.client_query_buffer_limit
+        if self.pending_bytes > limit:
+            self.close_after_flush()
 
     def _protocol_error(self, text: str | None) -> None:
         c = self.client
@@ -216,6 +260,9 @@ class Connection(asyncio.Protocol):
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
         c.tot_net_out += len(data)
+        flush = self.server.before_reply
+        if flush is not None:
+            flush()  # the AOF reaches the disk before any reply acknowledging it
         self.transport.write(data)
 
     def output_buffer_size(self) -> int:
@@ -233,6 +280,24 @@ class Connection(asyncio.Protocol):
     def abort(self) -> None:
         if self.transport is not None:
             self.transport.abort()
+
+
+def _ends_request(data: bytes, argv: list) -> bool:
+    """Whether ``data`` ends exactly where the (canonical RESP) encoding of ``argv`` ends.
+
+    Compared from the end with ``endswith`` ranges, so big arguments are not copied."""
+    end = len(data)
+    for a in reversed(argv):
+        for piece in (b"\r\n", a, b"$%d\r\n" % len(a)):
+            if end <= len(piece):  # the chunk starts inside this piece
+                return piece.endswith(data[:end])
+            if not data.endswith(piece, 0, end):
+                return False
+            end -= len(piece)
+    header = b"*%d\r\n" % len(argv)
+    if end <= len(header):
+        return header.endswith(data[:end])
+    return data.endswith(header, 0, end)
 
 
 def _fmt_addr(a) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..protocol.reply import Push
 from ..util.glob import glob_matcher
 
@@ -13,6 +15,7 @@ class PubSub:
         self.patterns: dict[bytes, dict] = {}       # pattern -> {client: None}
         self.matchers: dict[bytes, object] = {}
         self.shard_channels: dict[bytes, dict] = {}
+        self.soft_limit_since: dict[int, float] = {}   # client id -> when it went over the soft limit
 
     # --- subscriptions -------------------------------------------------------------------
     def subscribe(self, c, channel: bytes, shard: bool = False) -> bool:
@@ -64,6 +67,7 @@ class PubSub:
         return True
 
     def client_gone(self, c) -> None:
+        self.soft_limit_since.pop(c.id, None)
         for ch in list(c.channels):
             self.unsubscribe(c, ch)
         for p in list(c.patterns):
@@ -93,10 +97,26 @@ class PubSub:
     def _deliver(self, c, msg) -> None:
         c.send(msg)
         conn = c.conn
-        if conn is not None and not c.is_replica:
-            limit = self.server.pubsub_output_limit
-            if limit and conn.output_buffer_size() + sum(len(x) for x in c.out) > limit:
-                self.server.stats.client_outbuf_limit_disconnections += 1
-                self.server.log_warning("Client closed for overcoming of output buffer limits.")
+        if conn is not None and not c.is_replica and not c.closing:
+            server = self.server
+            hard = server.pubsub_output_limit
+            soft, soft_seconds = server.pubsub_output_soft_limit
+            if not (hard or soft):
+                return
+            used = conn.output_buffer_size() + sum(len(x) for x in c.out)
+            over = bool(hard) and used >= hard
+            if soft and used >= soft:
+                # The soft limit must hold for longer than soft_seconds.
+                now = time.monotonic()
+                since = self.soft_limit_since.setdefault(c.id, now)
+                over = over or now - since > soft_seconds
+            else:
+                self.soft_limit_since.pop(c.id, None)
+            if over:
+                self.soft_limit_since.pop(c.id, None)
+                server.stats.client_outbuf_limit_disconnections += 1
+                server.log_warning("Client %s closed for overcoming of output buffer limits."
+                                   % c.addr)
                 c.out.clear()
+                c.closing = True
                 conn.abort()

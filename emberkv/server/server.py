@@ -109,8 +109,13 @@ class Server:
         self.latency_events: dict = {}
         self.blocking = BlockingManager(self)
         self.listeners: list = []
+        self.unix_listener = None
         self.cron_hooks: list = []     # callables run every cron tick
         self.shutdown_hooks: list = [] # callables(save: bool|None) before exit
+        self.startup_hooks: list = []  # callables run once the listeners are up (data loading)
+        self.flushall_hooks: list = [] # callables run after FLUSHALL emptied the databases
+        self.command_gates: list = []  # callables(c, cmd) -> error bytes or None, while extra_gates
+        self.before_reply = None       # callable run before reply bytes are written (AOF flush)
         self.ops_samples: deque = deque(maxlen=16)
         self._ops_last = (time.monotonic(), 0, 0, 0)
         self.instantaneous = (0, 0.0, 0.0)
@@ -132,9 +137,11 @@ class Server:
         self.pubsub = PubSub(self)
         self.config.listeners["notify-keyspace-events"] = self._set_notify
         self.config.listeners["maxmemory-policy"] = self._set_policy
+        self.config.listeners["port"] = self._change_port
         self._set_notify(self.config.values["notify-keyspace-events"], 0)
         for name in ("maxmemory", "slowlog-log-slower-than", "latency-monitor-threshold"):
             self.config.listeners[name] = self.update_gates
+        self.config.listeners["maxmemory"] = self._set_maxmemory
         self.update_gates()
         for init in _SUBSYSTEM_INITS:
             init(self)
@@ -164,6 +171,43 @@ class Server:
 
     def _set_policy(self, value, old) -> None:
         self.lfu_enabled = "lfu" in value
+
+    def _change_port(self, value, old) -> None:
+        """CONFIG SET port: bind the new port first; keep the old listeners if that fails."""
+        from ..config import ConfigError
+        if self.loop is None or not self.loop.is_running():
+            return
+        socks = []
+        try:
+            for a in (self.config.bind.split() or ["*"]):
+                host = a.lstrip("-")
+                host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((host, value))
+                except OSError:
+                    sock.close()
+                    if a.startswith("-"):
+                        continue
+                    raise
+                sock.listen(self.config.tcp_backlog)
+                sock.setblocking(False)
+                socks.append(sock)
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise ConfigError("Unable to listen on this port. Check server logs.")
+        for l in self.listeners:
+            l.close()
+        self.listeners = []
+
+        async def serve(sock):
+            srv = await self.loop.create_server(lambda: Connection(self), sock=sock)
+            self.listeners.append(srv)
+        for sock in socks:
+            self.loop.create_task(serve(sock))
 
     # --- clients ---------------------------------------------------------------------
     def next_client_id(self) -> int:
@@ -233,7 +277,8 @@ class Server:
 
     def _gated(self, c, cmd, argv) -> bool:
         """Checks that apply only in special states; True when the command was handled."""
-        if not c.authenticated and not cmd.no_auth:
+        if not c.authenticated and not cmd.no_auth and self.auth_required_for_default():
+            # Like Redis, a login is needed only while the default user has a password or is off.
             self._reject(c, argv, cmd, b"NOAUTH Authentication required.")
             return True
         if c.in_multi and cmd.no_multi:
@@ -244,10 +289,20 @@ class Server:
             if err is not None:
                 self._reject(c, argv, cmd, err)
                 return True
-        if self.config.maxmemory and cmd.denyoom and not c.in_multi:
-            if not self.free_memory_if_needed():
+        if self.config.maxmemory:
+            # Evict before any command, as Redis does; refuse only those that may grow memory.
+            # Queueing inside MULTI uses memory too; EXEC is refused only for what it queued.
+            if not self.free_memory_if_needed() and (
+                    cmd.denyoom or (c.in_multi and cmd.name not in _MULTI_OOM_EXEMPT)
+                    or (cmd.name == "exec" and any(q[0].denyoom for q in c.multi_queue))):
                 self._reject(c, argv, cmd, b"OOM command not allowed when used memory > 'maxmemory'.")
                 return True
+        if self.extra_gates:
+            for gate in self.command_gates:
+                err = gate(c, cmd)
+                if err is not None:
+                    self._reject(c, argv, cmd, err)
+                    return True
         if self.loading and not cmd.allow_loading:
             self._reject(c, argv, cmd, b"LOADING Redis is loading the dataset in memory")
             return True
@@ -266,18 +321,30 @@ class Server:
             return True
         return False
 
+    def _set_maxmemory(self, value, old) -> None:
+        self.update_gates()
+        if value and self.loop is not None:
+            # As in Redis, a lower limit starts evicting now, not at the next write.
+            self.loop.call_soon(self.free_memory_if_needed)
+
     def update_gates(self, *_args) -> None:
         """Recompute whether any rare per-command check is active (called when state changes)."""
-        self.gates = bool(self.acl is not None or self.config.maxmemory or self.loading
-                          or self.paused_until or self.extra_gates)
+        self.gates = bool((self.acl is not None and self.acl.enforcing) or self.config.maxmemory
+                          or self.loading or self.paused_until or self.extra_gates)
         self.slowlog_threshold = self.config.slowlog_log_slower_than
         self.latency_threshold = self.config.latency_monitor_threshold
 
-    def call(self, c, cmd, argv: list):
-        """Execute ``cmd`` with stats, slowlog, monitor feed and propagation."""
+    def call(self, c, cmd, argv: list, send_reply: bool = True):
+        """Execute ``cmd`` with stats, slowlog, monitor feed and propagation.
+
+        The reply is queued to ``c`` and returned; EXEC passes ``send_reply=False``
+        to collect the replies of its queued commands into one array.
+        """
         dirty = self.dirty
         self.exec_depth += 1
         self.pending_propagate = None
+        caller = self.current_client
+        self.current_client = c
         t0 = perf_counter()
         try:
             reply = cmd.func(c, argv)
@@ -290,6 +357,7 @@ class Server:
             reply = Error(b"ERR internal error: " + repr(e).encode()[:200])
         usec = (perf_counter() - t0) * 1e6
         self.exec_depth -= 1
+        self.current_client = caller
         cmd.calls += 1
         cmd.usec += usec
         c.last_cmd = cmd
@@ -298,13 +366,19 @@ class Server:
         if rt is Error:
             cmd.failed_calls += 1
             self.count_error_reply(reply, None)
-            self.reply_to(c, reply)
+            if send_reply:
+                self.reply_to(c, reply)
         elif reply is BLOCKED:
             cmd.calls -= 1
+        elif not send_reply:
+            pass
         elif c.reply_mode == REPLY_ON:
             c.encode(reply, c.out)
         else:
             self.reply_to(c, reply)
+        if c.tracking is not None:
+            # Remember the keys it read; deliver invalidations deferred until after the reply.
+            self.tracking.after_call(c, cmd, argv)
         if self.dirty != dirty and self.propagation_sinks:
             pending = self.pending_propagate
             if pending is None:
@@ -412,6 +486,8 @@ class Server:
                     c.watch_dirty = True
         if self.tracking is not None:
             self.tracking.invalidate(key, expired)
+        if self.blocking.waiting:
+            self.blocking.keys_deleted(db, key)
 
     def signal_flushed(self, db_index: int | None) -> None:
         """FLUSHDB/FLUSHALL, called before the data goes: watched keys that exist turn dirty."""
@@ -421,6 +497,9 @@ class Server:
                     self._touch_watchers(clients, (idx, key), None)
         if self.tracking is not None:
             self.tracking.invalidate_all()
+        for idx, key in list(self.blocking.waiting):
+            if db_index is None or idx == db_index:
+                self.blocking.keys_deleted(self.dbs[idx], key)
 
     def signal_swapped(self, a: int, b: int) -> None:
         """SWAPDB, called before the swap: a watched key is touched if either side has it."""
@@ -695,7 +774,7 @@ class Server:
                                                       cfg.unixsocket)
             if cfg.unixsocketperm:
                 os.chmod(cfg.unixsocket, cfg.unixsocketperm)
-            self.listeners.append(srv)
+            self.unix_listener = srv
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self.loop.add_signal_handler(sig, self._on_signal, sig)
@@ -733,6 +812,8 @@ class Server:
         self.log_warning("EmberKV is now ready to exit, bye bye...")
         for srv in self.listeners:
             srv.close()
+        if self.unix_listener is not None:
+            self.unix_listener.close()
         for c in list(self.clients.values()):
             if c.conn is not None:
                 c.conn.close_after_flush()
