@@ -208,9 +208,16 @@ def keys(c, argv):
 
 
 def parse_scan_cursor(b: bytes) -> int:
-    if not b.isdigit() or len(b) > 20 or int(b) > 2**64 - 1:
+    """strtoul rules, as Redis parses cursors: a sign is allowed ("-1" wraps to 2**64-1),
+    "" reads as 0, leading blanks and anything after the digits are rejected."""
+    s = b.split(b"\x00", 1)[0]
+    digits = s[1:] if s[:1] in (b"+", b"-") else s
+    if not s:
+        return 0
+    if not digits.isdigit() or int(digits) > 2**64 - 1:
         err(b"ERR invalid cursor")
-    return int(b)
+    v = int(digits)
+    return (2**64 - v) % 2**64 if s[:1] == b"-" else v
 
 
 def parse_scan_options(argv, start: int, allow_type: bool = False, allow_novalues: bool = False):

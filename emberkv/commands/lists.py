@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import islice
 
 from ..datatypes.listtype import ListValue
-from ..protocol.reply import NULL_ARRAY, NULL_BULK, OK
+from ..protocol.reply import NULL_ARRAY, OK
 from ..server.server import N_GENERIC, N_LIST
 from .common import (LLONG_MIN, NO_SUCH_KEY, NOT_POSITIVE, OUT_OF_RANGE, SYNTAX, WRONGTYPE, err,
                      get_typed, parse_int, parse_timeout)
@@ -582,7 +582,8 @@ def _blmove(c, src, dst, wherefrom, whereto, timeout, as_rpoplpush: bool, where_
         _propagate_move(c, src, dst, wherefrom, whereto, as_rpoplpush, None)
         return value
 
-    return _block(c, [src], timeout, retry, NULL_BULK)
+    # Redis answers every timed-out list pop with a null array, BLMOVE included.
+    return _block(c, [src], timeout, retry, NULL_ARRAY)
 
 
 def _is_list_with_items(v) -> bool:

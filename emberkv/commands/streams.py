@@ -7,7 +7,7 @@ from time import time as _time
 
 from ..datatypes.stream import (INVALID_ENTRIES_READ, M64, MAX_ID, Group, Stream, format_id,
                                 ids_in_range)
-from ..protocol.reply import NULL_ARRAY, OK, Error, PairMap, Status
+from ..protocol.reply import NULL_ARRAY, OK, CommandError, Error, PairMap, Status
 from ..server.server import N_NEW, N_STREAM
 from .common import (NO_SUCH_KEY, SYNTAX, TIMEOUT_NEGATIVE, WRONGTYPE, err, get_typed,
                      parse_int)
@@ -27,6 +27,11 @@ XGROUP_NEEDS_KEY = (b"ERR The XGROUP subcommand requires the key to exist. Note 
 BLOCKED_DEFAULT_COUNT = 1000   # entries served to a blocked XREAD without COUNT
 LONG_MAX = (1 << 63) - 1
 _SPACES = b" \t\n\x0b\x0c\r"
+
+
+def _now_ms() -> int:
+    # Redis's stream code reads the wall clock (mstime), even while loading or in scripts.
+    return int(_time() * 1000)
 
 
 # --- ID parsing -----------------------------------------------------------------------
@@ -87,7 +92,7 @@ def parse_id(b: bytes, missing_seq: int = 0, strict: bool = False) -> int:
 def _try_strict_id(b: bytes):
     try:
         return _parse_id(b, 0, True)[0]
-    except Exception:
+    except CommandError:
         return None
 
 
@@ -243,8 +248,8 @@ def _parse_trim(c, argv, xadd: bool) -> _TrimArgs:
         err(b"ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
     if not xadd and not a.strategy:
         err(b"ERR syntax error, XTRIM must be called with a trimming strategy")
-    if c.is_master:
-        a.limit = 0   # the primary already rewrote the trim to an exact one
+    if c.is_master or c.server.loading:
+        a.limit = 0   # the primary (or the AOF) already rewrote the trim to an exact one
     elif limit_given:
         if not a.approx:
             err(b"ERR syntax error, LIMIT cannot be used without the special ~ option")
@@ -269,19 +274,52 @@ def _exact_trim_arg(s: Stream, a: _TrimArgs) -> bytes:
     return format_id(MAX_ID if first is None else first)
 
 
-_NO_OPTIONS = _TrimArgs()   # XADD key * ...: the common case, nothing to parse
+EXHAUSTED = b"ERR The stream has exhausted the last possible ID, unable to add more items"
 
 
 @command("xadd", -5, "write denyoom fast", 1, 1, 1, group="stream", since="5.0.0",
          tips=("nondeterministic_output",),
          summary="Appends an entry to a stream, creating the stream if needed.")
 def xadd(c, argv):
-    if argv[2] == b"*":
-        a = _NO_OPTIONS
-        fpos = 3
+    if argv[2] != b"*":
+        return _xadd_with_options(c, argv)
+    # XADD key * field value ...: the common case, kept short.
+    if not len(argv) & 1:
+        err(b"ERR wrong number of arguments for 'xadd' command")
+    db = c.db
+    key = argv[1]
+    server = c.server
+    s = db.lookup(key)
+    if s is None:
+        s = _create(c, key)
+    elif type(s) is bytes or s.kind != STREAM:
+        err(WRONGTYPE)
+    last = s.last_id
+    ms = int(_time() * 1000)
+    if ms > last >> 64:
+        new_id = ms << 64
+        reply = b"%d-0" % ms
     else:
-        a = _parse_trim(c, argv, True)
-        fpos = a.id_pos + 1
+        if last == MAX_ID:
+            err(EXHAUSTED)
+        new_id = last + 1
+        reply = format_id(new_id)
+    cfg = server.config
+    if not s.append(new_id, tuple(argv[3:]), cfg.stream_node_max_entries,
+                    cfg.stream_node_max_bytes):
+        err(TOO_LARGE)
+    server.signal_modified(db, key)
+    server.notify(N_STREAM, b"xadd", key, db.index)
+    server.dirty += 1
+    if server.propagation_sinks:
+        server.also_propagate(db.index, [argv[0], key, reply, *argv[3:]])
+    server.signal_ready(db, key)
+    return reply
+
+
+def _xadd_with_options(c, argv):
+    a = _parse_trim(c, argv, True)
+    fpos = a.id_pos + 1
     nf = len(argv) - fpos
     if nf < 2 or nf & 1:
         err(b"ERR wrong number of arguments for 'xadd' command")
@@ -300,7 +338,7 @@ def xadd(c, argv):
         err(WRONGTYPE)
     last = s.last_id
     if last == MAX_ID:
-        err(b"ERR The stream has exhausted the last possible ID, unable to add more items")
+        err(EXHAUSTED)
     if explicit is None:
         ms = int(_time() * 1000)
         new_id = ms << 64 if ms > last >> 64 else last + 1
@@ -317,7 +355,7 @@ def xadd(c, argv):
     if not s.append(new_id, tuple(argv[fpos:]), cfg.stream_node_max_entries,
                     cfg.stream_node_max_bytes):
         err(TOO_LARGE)
-    reply = b"%d-%d" % (new_id >> 64, new_id & M64)
+    reply = format_id(new_id)
     idx = db.index
     server.signal_modified(db, key)
     server.notify(N_STREAM, b"xadd", key, idx)
@@ -424,8 +462,9 @@ def xrevrange(c, argv):
 
 # --- XREAD / XREADGROUP --------------------------------------------------------------------------
 
-def _streams_keys(argv) -> list:
-    for i in range(1, len(argv)):
+def _streams_keys(argv, search_from: int = 1) -> list:
+    """Key positions: the first half of what follows the STREAMS keyword."""
+    for i in range(search_from, len(argv)):
         if argv[i].lower() == b"streams":
             first = i + 1
             n = (len(argv) - first) // 2
@@ -560,7 +599,7 @@ def _xread(c, argv, group_mode: bool):
 
     if group_mode:
         _no_self_propagation(server)
-    now = server.now_ms()
+    now = _now_ms()
     served = []
     for k in range(nkeys):
         key = keys[k]
@@ -643,7 +682,7 @@ def _block(c, keys, ids, group_mode, gname, cname, count, noack, timeout_ms):
             if v.last_id <= gt:
                 continue
             if group_mode:
-                now = server.now_ms()
+                now = _now_ms()
                 consumer = g.consumers.get(cname)
                 if consumer is None:
                     consumer = _new_consumer(c, key, g, cname, now)
@@ -674,7 +713,7 @@ def xread(c, argv):
 
 
 @command("xreadgroup", -7, "write blocking", 0, 0, 0, group="stream", since="5.0.0",
-         keys_fn=_streams_keys,
+         keys_fn=lambda argv: _streams_keys(argv, 4),
          summary="Reads entries from streams as a consumer of a group, optionally waiting.")
 def xreadgroup(c, argv):
     return _xread(c, argv, True)
@@ -771,7 +810,7 @@ def xgroup_createconsumer(c, argv):
     _, g, _ = _xgroup_prelude(c, argv, b"createconsumer")
     if argv[4] in g.consumers:
         return 0
-    _new_consumer(c, argv[2], g, argv[4], c.server.now_ms())
+    _new_consumer(c, argv[2], g, argv[4], _now_ms())
     return 1
 
 
@@ -915,7 +954,7 @@ def xpending(c, argv):
         pel, pel_ids = owner.pel, owner.pel_ids
     else:
         pel, pel_ids = g.pel, g.pel_ids
-    now = c.server.now_ms()
+    now = _now_ms()
     out = []
     if not count:
         return out
@@ -948,7 +987,7 @@ def xclaim(c, argv):
         ids.append(i)
         j += 1
     server = c.server
-    now = server.now_ms()
+    now = _now_ms()
     delivery = -1
     retrycount = -1
     force = justid = False
@@ -1053,7 +1092,7 @@ def xautoclaim(c, argv):
     key, gname = argv[1], argv[2]
     propagate = bool(server.propagation_sinks)
     _no_self_propagation(server)
-    now = server.now_ms()
+    now = _now_ms()
     attempts = count * 10
     consumer = None
     claimed = []
@@ -1188,7 +1227,7 @@ def xinfo_consumers(c, argv):
     g = s.groups.get(argv[3])
     if g is None:
         err(b"NOGROUP No such consumer group '%s' for key name '%s'" % (argv[3], argv[2]))
-    now = c.server.now_ms()
+    now = _now_ms()
     return [{b"name": cons.name, b"pending": len(cons.pel), b"idle": max(now - cons.seen_time, 0)}
             for cons in g.sorted_consumers()]
 

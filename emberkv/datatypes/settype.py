@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import random
 
+_random = random.random
+
 LLONG_MIN = -(2**63)
 LLONG_MAX = 2**63 - 1
 
@@ -155,7 +157,7 @@ class SetValue(set):
         pick = self._pick
         if pick is None:
             pick = self._build_index()
-        return pick[random.randrange(len(pick))]
+        return pick[int(_random() * len(pick))]
 
     def pop_random(self) -> bytes:
         m = self.random_member()

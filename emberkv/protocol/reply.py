@@ -17,6 +17,7 @@ protocol the client negotiated.  Mapping:
     Push             out-of-band push (RESP2: array)
     Bool             boolean (RESP2: integer 0/1)
     BigNumber        big number (RESP2: bulk)
+    DoubleText       double given as its exact text (RESP2: bulk)
     Raw              already-encoded bytes, written as they are
 """
 
@@ -39,6 +40,11 @@ class Verbatim(bytes):
 
 
 class BigNumber(bytes):
+    __slots__ = ()
+
+
+class DoubleText(bytes):
+    """A double whose text is already formatted (GEOPOS coordinates): RESP3 ``,``, RESP2 bulk."""
     __slots__ = ()
 
 
@@ -89,17 +95,6 @@ class _NullArray:
 
 
 NULL_ARRAY = _NullArray()
-
-
-class _NullBulk:
-    __slots__ = ()
-
-    def __repr__(self):
-        return "NULL_BULK"
-
-
-# A null bulk that is not None, for places where None means "no reply" (blocking timeouts).
-NULL_BULK = _NullBulk()
 
 OK = Status(b"OK")
 QUEUED = Status(b"QUEUED")
@@ -162,11 +157,9 @@ def encode2(v, out: list) -> None:
         out.append(b"$%d\r\n%b\r\n" % (len(s), s))
     elif v is NULL_ARRAY:
         out.append(b"*-1\r\n")
-    elif v is NULL_BULK:
-        out.append(b"$-1\r\n")
     elif t is Raw:
         out.append(v)
-    elif t is Verbatim or t is BigNumber:
+    elif t is Verbatim or t is BigNumber or t is DoubleText:
         out.append(b"$%d\r\n%b\r\n" % (len(v), v))
     elif t is Bool:
         out.append(b":1\r\n" if v.value else b":0\r\n")
@@ -189,7 +182,7 @@ def encode3(v, out: list) -> None:
         out.append(b":%d\r\n" % v)
     elif t is Status:
         out.append(b"+" + v + b"\r\n")
-    elif v is None or v is NULL_ARRAY or v is NULL_BULK:
+    elif v is None or v is NULL_ARRAY:
         out.append(b"_\r\n")
     elif t is list or t is tuple:
         out.append(b"*%d\r\n" % len(v))
@@ -233,6 +226,8 @@ def encode3(v, out: list) -> None:
         out.append(b"=%d\r\ntxt:%b\r\n" % (len(v) + 4, v))
     elif t is BigNumber:
         out.append(b"(" + v + b"\r\n")
+    elif t is DoubleText:
+        out.append(b"," + v + b"\r\n")
     elif t is Bool:
         out.append(b"#t\r\n" if v.value else b"#f\r\n")
     elif t is str:

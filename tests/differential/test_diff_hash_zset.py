@@ -40,7 +40,7 @@ def flat(pairs):
 
 
 # --- hashes -------------------------------------------------------------------------------------
-field_values = st.lists(st.tuples(name, value), min_size=0, max_size=4)
+field_values = st.lists(st.tuples(name, value), min_size=1, max_size=4)
 hash_command = st.one_of(
     st.builds(lambda k, fv: cmd(b"HSET", k, *flat(fv)), key, field_values),
     st.builds(lambda k, fv: cmd(b"HMSET", k, *flat(fv)), key, field_values),
@@ -61,7 +61,7 @@ hash_command = st.one_of(
 
 # --- sorted sets --------------------------------------------------------------------------------
 zadd_flags = st.lists(st.sampled_from([b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR"]), max_size=2, unique=True)
-score_members = st.lists(st.tuples(score, name), min_size=0, max_size=4)
+score_members = st.lists(st.tuples(score, name), min_size=1, max_size=4)
 range_opts = st.lists(st.sampled_from([b"WITHSCORES", b"REV", b"BYSCORE", b"BYLEX", b"LIMIT"]), max_size=3)
 sources = st.lists(st.sampled_from(KEYS + [b"missing"]), min_size=1, max_size=3)
 

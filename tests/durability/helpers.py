@@ -82,7 +82,7 @@ class Node:
 
 
 def wait_loaded_port(port: int, proc=None, timeout: float = 60.0) -> None:
-    """Wait until PING answers +PONG (not -LOADING)."""
+    """Wait until PING answers +PONG or -NOAUTH (not -LOADING)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -90,7 +90,7 @@ def wait_loaded_port(port: int, proc=None, timeout: float = 60.0) -> None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                if s.recv(64).startswith(b"+PONG"):
+                if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                     return
         except OSError:
             pass

@@ -217,7 +217,7 @@ LMPOP = cmds("""
 """)
 
 BLOCKING_NOW = cmds("""
-    RPUSH a 1 2 3
+    RPUSH a 1 2 3 4 5 6
     BLPOP missing a 0
     BRPOP missing a 0.5
     BLPOP a -1
@@ -366,6 +366,7 @@ def test_push_inside_multi_serves_after_exec(ember, real_redis, r, rr):
                    pusher.call("EXEC")]
         replies.append(waiter.read_reply())
         # A key pushed and emptied in the same transaction wakes nobody.
+        replies.append(pusher.call("DEL", "k"))
         waiter.cmd("BLPOP", "k", "0")
         wait_blocked(port)
         replies += [pusher.call("MULTI"), pusher.call("LPUSH", "k", "a"), pusher.call("LPOP", "k"),
@@ -400,7 +401,7 @@ def test_timeouts(ember, real_redis, r, rr):
         assert 0.25 <= elapsed < 2.0
         return replies
 
-    assert on_both(ember, real_redis, scenario) == [b"*-1\r\n", b"$-1\r\n", b"$-1\r\n", b"*-1\r\n"]
+    assert on_both(ember, real_redis, scenario) == [b"*-1\r\n"] * 4
 
 
 def test_timeout_resp3_nulls(ember, real_redis, r, rr):
@@ -583,7 +584,7 @@ def test_blocked_pop_events_match_redis(ember, real_redis, r, rr):
     def scenario(port):
         actor, sub, waiter = _fresh(port), Raw(port), Raw(port)
         actor.call("CONFIG", "SET", "notify-keyspace-events", "KEl")
-        sub.call("PSUBSCRIBE", "__keyevent*")
+        sub.call("PSUBSCRIBE", "*")
         waiter.cmd("BLMOVE", "s", "d", "LEFT", "RIGHT", "0")
         wait_blocked(port)
         actor.call("RPUSH", "s", "v")
@@ -597,5 +598,5 @@ def test_blocked_pop_events_match_redis(ember, real_redis, r, rr):
                 return events
             events.append(m)
 
-    events = on_both(ember, real_redis, scenario)
+    events = [e for e in on_both(ember, real_redis, scenario) if b"__keyevent@" in e]
     assert [e.split(b"__:")[1].split(b"\r\n")[0] for e in events] == [b"rpush", b"rpush", b"lpop"]

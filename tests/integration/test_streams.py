@@ -670,6 +670,7 @@ def test_command_metadata(raw, raw_redis):
     run_same(raw, raw_redis, """
         COMMAND GETKEYS XREAD COUNT 2 STREAMS a b 0 0
         COMMAND GETKEYS XREADGROUP GROUP g c STREAMS a b > >
+        COMMAND GETKEYS XREADGROUP GROUP streams c STREAMS a b > >
         COMMAND GETKEYS XADD s * a b
         COMMAND GETKEYS XGROUP CREATE s g $
     """)

@@ -1,0 +1,122 @@
+"""A thin storage interface over RocksDB (rocksdict): the only module that imports it.
+
+Options follow the measurements in tools/storage/RESULTS.md: a shared block
+cache (index and filter blocks charged to it, L0 ones pinned), a 10-bit bloom
+filter for point lookups, LZ4, dynamic level sizes.  rocksdict releases the
+GIL while it writes or syncs, so the everysec WAL sync runs on a thread.
+
+Iterators come from ``Rdict.iter()``, which pins its own snapshot when
+created; ``Snapshot.iter()`` is avoided (in rocksdict 0.3.29 it sees later
+writes).  Two iterators opened back to back, with no write in between, see
+the same state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import rocksdict
+
+_MB = 1 << 20
+
+
+class Store:
+    def __init__(self, path: str, cache_bytes: int):
+        self.path = os.path.abspath(path)
+        opt = rocksdict.Options(raw_mode=True)
+        opt.create_if_missing(True)
+        table = rocksdict.BlockBasedOptions()
+        self.block_cache_bytes = max(cache_bytes, 1 * _MB)
+        table.set_block_cache(rocksdict.Cache(self.block_cache_bytes))
+        table.set_bloom_filter(10, False)
+        table.set_cache_index_and_filter_blocks(True)
+        table.set_pin_l0_filter_and_index_blocks_in_cache(True)
+        opt.set_block_based_table_factory(table)
+        opt.set_compression_type(rocksdict.DBCompressionType.lz4())
+        opt.set_level_compaction_dynamic_level_bytes(True)
+        opt.increase_parallelism(max(2, os.cpu_count() or 2))
+        # Memtables are the other big consumer of RAM: bounded with the cache budget.
+        opt.set_write_buffer_size(min(32 * _MB, max(4 * _MB, cache_bytes // 4)))
+        opt.set_max_write_buffer_number(3)
+        opt.set_keep_log_file_num(2)
+        self.db = rocksdict.Rdict(self.path, opt)
+        self._sync_opts = rocksdict.WriteOptions()
+        self._sync_opts.sync = True
+        self._nosync_opts = rocksdict.WriteOptions()
+        self._nosync_opts.sync = False
+        self._lock = threading.Lock()
+
+    # --- reads ----------------------------------------------------------------------
+    def get(self, key: bytes):
+        return self.db.get(key)
+
+    def iterate(self, lower: bytes, upper: bytes):
+        """A pinned iterator over [lower, upper), positioned at ``lower``."""
+        ro = rocksdict.ReadOptions(raw_mode=True)
+        ro.set_iterate_lower_bound(lower)
+        ro.set_iterate_upper_bound(upper)
+        it = self.db.iter(ro)
+        it.seek(lower)
+        return it
+
+    def items(self, lower: bytes, upper: bytes):
+        """(key, value) pairs of [lower, upper) from one pinned iterator."""
+        it = self.iterate(lower, upper)
+        while it.valid():
+            yield it.key(), it.value()
+            it.next()
+
+    def raw_iterator(self):
+        """An unbounded pinned iterator (for a snapshot read of several ranges)."""
+        return self.db.iter(rocksdict.ReadOptions(raw_mode=True))
+
+    # --- writes ---------------------------------------------------------------------
+    def write(self, ops: dict, ranges=(), sync: bool = False) -> None:
+        """Apply puts (value bytes) and deletes (None) and range deletions atomically."""
+        wb = rocksdict.WriteBatch(raw_mode=True)
+        put, delete = wb.put, wb.delete
+        for k, v in ops.items():
+            if v is None:
+                delete(k)
+            else:
+                put(k, v)
+        for start, end in ranges:
+            wb.delete_range(start, end)
+        self.db.write(wb, self._sync_opts if sync else self._nosync_opts)
+
+    def sync_wal(self) -> None:
+        """Make every committed write durable (fsync of the write-ahead log)."""
+        with self._lock:
+            self.db.flush_wal(True)
+
+    # --- maintenance --------------------------------------------------------------------
+    def checkpoint(self, path: str) -> None:
+        """A consistent copy of the whole store at ``path`` (hard links where possible)."""
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        rocksdict.Checkpoint(self.db).create_checkpoint(path)
+
+    def disk_usage(self) -> int:
+        total = 0
+        try:
+            for entry in os.scandir(self.path):
+                if entry.is_file():
+                    total += entry.stat().st_size
+        except OSError:
+            pass
+        return total
+
+    def property(self, name: str) -> int:
+        try:
+            return self.db.property_int_value(name) or 0
+        except Exception:
+            return 0
+
+    def close(self) -> None:
+        try:
+            self.db.flush_wal(True)
+            self.db.close()
+        except Exception:
+            pass
