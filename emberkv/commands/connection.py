@@ -17,7 +17,7 @@ WRONGPASS = b"WRONGPASS invalid username-password pair or user is disabled."
 def ping(c, argv):
     if len(argv) > 2:
         err(b"ERR wrong number of arguments for 'ping' command")
-    if c.resp == 2 and c.pubsub_count:
+    if c.resp == 2 and (c.channels or c.patterns or c.shard_channels):
         return [b"pong", argv[1] if len(argv) == 2 else b""]
     return argv[1] if len(argv) == 2 else PONG
 

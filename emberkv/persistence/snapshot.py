@@ -261,26 +261,33 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
     delay = config.key_load_delay
     loaded = expired = 0
     tick = 0
+    data, atime = _direct_dicts(db)
+    clock = server.lru_clock
     for item in reader.items():
         if type(item) is KeyRecord:
+            _index, key, kind, value, expire, idle, freq = item
             tick += 1
             if not tick & (_YIELD_EVERY - 1):
                 if info is not None:
                     info.loaded_bytes = info.base_bytes + _position(fh)
                 yield
-            expire = item.expire_ms
+                clock = server.lru_clock
             if expire is not None and expire < now_ms and not preamble:
                 expired += 1
                 continue
-            value = item.value
-            db.set(item.key, value if item.type_name == "string" else
-                   from_neutral(item.type_name, value, config))
+            if kind != "string":
+                value = from_neutral(kind, value, config)
+            if data is not None:
+                data[key] = value
+                atime[key] = clock
+            else:
+                db.set(key, value)
             if expire is not None:
-                db.set_expire(item.key, expire)
-            if item.lru_idle is not None and not lfu and hasattr(db, "set_idle"):
-                db.set_idle(item.key, item.lru_idle)
-            elif item.lfu_freq is not None and lfu and hasattr(db, "lfu"):
-                db.lfu[item.key] = item.lfu_freq
+                db.set_expire(key, expire)
+            if idle is not None and not lfu and hasattr(db, "set_idle"):
+                db.set_idle(key, idle)
+            elif freq is not None and lfu and hasattr(db, "lfu"):
+                db.lfu[key] = freq
             loaded += 1
             if delay:
                 _delay(delay)
@@ -289,6 +296,7 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
                 raise LoadError("FATAL: Data file was created with a Redis server configured to "
                                 "handle more than %d databases. Exiting" % len(dbs))
             db = dbs[item.index]
+            data, atime = _direct_dicts(db)
         elif type(item) is AuxField:
             _log_aux(server, item, info)
         elif type(item) is FunctionLibrary:
@@ -300,6 +308,16 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
     if info is not None:
         info.loaded_bytes = info.base_bytes + consumed
     return loaded, expired, consumed
+
+
+def _direct_dicts(db) -> tuple:
+    """The memory engine's value and access-time dicts, filled directly while loading (no
+    "new key" events, as Redis's loader); (None, None) for other engines."""
+    data = getattr(db, "data", None)
+    atime = getattr(db, "atime", None)
+    if type(data) is dict and type(atime) is dict:
+        return data, atime
+    return None, None
 
 
 def _position(fh) -> int:

@@ -59,20 +59,23 @@ local function typename(n, ...)
     if select('#', ...) < n then return 'no value' end
     return type((select(n, ...)))
 end
+-- Raised from a wrapper: the message names the wrapper's caller, as luaL_argerror would.
 local function argerr(n, fname, msg) error(s_format("bad argument #%d to '%s' (%s)", n, fname, msg), 3) end
-local function need_table(fname, ...)
-    if type((...)) ~= 'table' then argerr(1, fname, 'table expected, got ' .. typename(1, ...)) end
+local function not_table(fname, ...)
+    if type((...)) ~= 'table' then return 'table expected, got ' .. typename(1, ...) end
 end
 
 local function sb_rawget(...)
-    need_table('rawget', ...)
+    local bad = not_table('rawget', ...)
+    if bad then argerr(1, 'rawget', bad) end
     if select('#', ...) < 2 then argerr(2, 'rawget', 'value expected') end
     local t, k = ...
     return rawget(real_of[t] or t, k)
 end
 
 local function sb_rawset(...)
-    need_table('rawset', ...)
+    local bad = not_table('rawset', ...)
+    if bad then argerr(1, 'rawset', bad) end
     local t, k, v = ...
     if readonly[t] then error(RO, 0) end
     if select('#', ...) < 2 then argerr(2, 'rawset', 'value expected') end
@@ -81,13 +84,15 @@ local function sb_rawset(...)
 end
 
 local function sb_next(...)
-    need_table('next', ...)
+    local bad = not_table('next', ...)
+    if bad then argerr(1, 'next', bad) end
     local t, k = ...
     return next(real_of[t] or t, k)
 end
 
 local function sb_pairs(...)
-    need_table('pairs', ...)
+    local bad = not_table('pairs', ...)
+    if bad then argerr(1, 'pairs', bad) end
     return sb_next, (...), nil
 end
 
@@ -102,7 +107,8 @@ local function sb_getmetatable(...)
 end
 
 local function sb_setmetatable(...)
-    need_table('setmetatable', ...)
+    local bad = not_table('setmetatable', ...)
+    if bad then argerr(1, 'setmetatable', bad) end
     local t, m = ...
     local mt = type(m)
     if mt ~= 'nil' and mt ~= 'table' then argerr(2, 'setmetatable', 'nil or table expected') end
@@ -114,7 +120,8 @@ end
 
 local function guard_table_op(fname, op)
     return function(...)
-        need_table(fname, ...)
+        local bad = not_table(fname, ...)
+        if bad then argerr(1, fname, bad) end
         if readonly[(...)] then error(RO, 0) end
         return op(...)
     end
@@ -325,7 +332,7 @@ local function handler(err)
     if i and i.what == 'C' then lvl = 3; i = getinfo(lvl, 'nSl') end
     while i and i.source == INTERNAL do lvl = lvl + 1; i = getinfo(lvl, 'nSl') end
     if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
-    if i then
+    if i and i.what ~= 'tail' then
         err.source = i.source
         err.line = i.currentline
     end
@@ -458,6 +465,9 @@ end
 -- The busy-script hook: every 100000 instructions ask the engine what to do.
 local py_hook = pyf('hook')
 local function hook()
+    -- Only the user's code is interrupted, never the sandbox's own bookkeeping.
+    local i = getinfo(2, 'S')
+    if i and i.source == INTERNAL then return end
     local e = py_hook()
     if e then
         sethook(hook, 'l')      -- fire on every line so pcall cannot swallow the kill

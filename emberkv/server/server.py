@@ -363,7 +363,17 @@ class Server:
         c.last_cmd = cmd
         self.commands_processed += 1
         rt = type(reply)
-        if rt is Error:
+        if c.reply_mode == REPLY_ON and send_reply:
+            # The two most common replies, written without a call into the encoder.
+            if reply is _OK:
+                c.out.append(b"+OK\r\n")
+                rt = None
+            elif rt is bytes:
+                c.out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                rt = None
+        if rt is None:
+            pass
+        elif rt is Error:
             cmd.failed_calls += 1
             self.count_error_reply(reply, None)
             if send_reply:
@@ -830,7 +840,7 @@ def on_server_init(fn):
     return fn
 
 
-from ..protocol.reply import QUEUED as _QUEUED  # noqa: E402
+from ..protocol.reply import OK as _OK, QUEUED as _QUEUED  # noqa: E402
 
 
 def _unknown_command(argv) -> bytes:

@@ -600,3 +600,54 @@ def test_blocked_pop_events_match_redis(ember, real_redis, r, rr):
 
     events = [e for e in on_both(ember, real_redis, scenario) if b"__keyevent@" in e]
     assert [e.split(b"__:")[1].split(b"\r\n")[0] for e in events] == [b"rpush", b"rpush", b"lpop"]
+
+
+# --- propagation ---------------------------------------------------------------------------------
+
+def _aof_commands(workdir: str) -> list:
+    import glob
+    import os
+    out = []
+    for path in sorted(glob.glob(os.path.join(workdir, "appendonlydir", "*.incr.aof"))):
+        data = open(path, "rb").read()
+        pos = 0
+        while pos < len(data):
+            n = int(data[pos + 1:data.index(b"\r\n", pos)])
+            pos = data.index(b"\r\n", pos) + 2
+            args = []
+            for _ in range(n):
+                ln = int(data[pos + 1:data.index(b"\r\n", pos)])
+                pos = data.index(b"\r\n", pos) + 2
+                args.append(data[pos:pos + ln])
+                pos += ln + 2
+            out.append(args)
+    return out
+
+
+def test_blocking_pops_propagate_as_plain_pops():
+    from tests.conftest import start_emberkv
+    srv = start_emberkv(extra=["--appendonly", "yes", "--appendfsync", "always"])
+    try:
+        port = srv.port
+        pusher, waiter = Raw(port), Raw(port)
+        for blocking, push in ((("BLPOP", "k", "0"), ("RPUSH", "k", "x", "y")),
+                               (("BLMOVE", "s", "d", "LEFT", "RIGHT", "0"), ("RPUSH", "s", "1")),
+                               (("BLMPOP", "0", "1", "m", "RIGHT", "COUNT", "3"), ("RPUSH", "m", "1", "2"))):
+            waiter.cmd(*blocking)
+            wait_blocked(port)
+            pusher.call(*push)
+            waiter.read_reply()
+        for c in (("BLPOP", "k", "0"), ("BLMOVE", "d", "e", "left", "RIGHT", "0"),
+                  ("BRPOPLPUSH", "e", "f", "0"), ("LMPOP", "1", "f", "LEFT"), ("BLPOP", "nokey", "0.01")):
+            pusher.call(*c)
+        time.sleep(0.3)
+        got = [c for c in _aof_commands(srv.workdir) if c[0] != b"SELECT"]
+        assert got == [
+            [b"RPUSH", b"k", b"x", b"y"], [b"LPOP", b"k"],
+            [b"RPUSH", b"s", b"1"], [b"LMOVE", b"s", b"d", b"left", b"right"],
+            [b"RPUSH", b"m", b"1", b"2"], [b"RPOP", b"m", b"2"],
+            [b"LPOP", b"k"], [b"LMOVE", b"d", b"e", b"left", b"RIGHT"], [b"RPOPLPUSH", b"e", b"f"],
+            [b"LPOP", b"f", b"1"],
+        ]
+    finally:
+        srv.stop()

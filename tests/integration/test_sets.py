@@ -346,3 +346,26 @@ def test_keyspace_events_match_redis(ember, real_redis, r, rr):
     ours = collect_events(ember.port, NOTIFY_COMMANDS)
     theirs = collect_events(real_redis.port, NOTIFY_COMMANDS)
     assert ours == theirs
+
+
+def test_spop_propagates_as_srem_or_del():
+    import time
+
+    from tests.conftest import Raw, start_emberkv
+    from tests.integration.test_lists import _aof_commands
+    srv = start_emberkv(extra=["--appendonly", "yes", "--appendfsync", "always"])
+    try:
+        c = Raw(srv.port)
+        c.call("SADD", "s", "a", "b", "c", "d", "e", "f")
+        one = c.call("SPOP", "s").split(b"\r\n")[1]
+        c.call("SPOP", "s", "2")
+        c.call("SPOP", "s", "0")
+        c.call("SPOP", "s", "10")
+        c.call("SRANDMEMBER", "s", "3")
+        time.sleep(0.3)
+        got = [cmd for cmd in _aof_commands(srv.workdir) if cmd[0] != b"SELECT"]
+        assert got[0][0] == b"SADD" and got[1] == [b"SREM", b"s", one]
+        assert [cmd[:2] for cmd in got[2:4]] == [[b"SREM", b"s"]] * 2
+        assert got[4:] == [[b"DEL", b"s"]]
+    finally:
+        srv.stop()
