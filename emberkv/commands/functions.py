@@ -8,7 +8,7 @@ import time
 from ..persistence.crc64 import crc64
 from ..persistence.rdb import RDB_VERSION, FunctionLibrary, RDBError, RDBReader, RDBWriter
 from ..protocol.reply import OK, CommandError, SetReply, Status
-from ..scripting.engine import FLAG_NAMES, LuaError
+from ..scripting.engine import FLAG_NAMES, LOAD_TIMEOUT_MS, LuaError
 from ..util.glob import glob_match
 from .common import err
 from .registry import command, container
@@ -52,7 +52,7 @@ def function_load(c, argv):
         err(b"ERR Unknown option given: " + opt)
     engine = c.server.functions
     # Replicas and the AOF obey their master: no load time limit for them.
-    timeout = 0 if c.is_master or c.conn is None else 500
+    timeout = 0 if c.is_master or c.conn is None else LOAD_TIMEOUT_MS
     try:
         name = engine.load_library(argv[pos], replace=replace, timeout=timeout)
     except LuaError as e:

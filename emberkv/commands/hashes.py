@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import weakref
 
 from ..datatypes.hashtype import HashValue
 from ..protocol.reply import OK, CommandError, Pairs
@@ -27,6 +28,8 @@ _LONG_MAX = 2**63 - 1
 _HFE_MAX_MS = 0x0000FFFFFFFFFFFF >> 2
 # Fields expired per cron tick at most, so one huge hash cannot stall the server.
 _ACTIVE_EXPIRE_QUOTA = 1000
+# Keys examined per cron tick when looking for hashes that left the expiry queue.
+_SWEEP_KEYS_PER_TICK = 500
 
 
 def _arity_error(name: bytes):
@@ -52,35 +55,64 @@ def _expire_fields(server, db, key: bytes, h, now: int, limit: int = -1) -> int:
 
 
 class HashFieldExpiry:
-    """Queue of (next field expiry, db, key, hash) for active expiry from cron.
+    """Active expiry of hash fields: a queue of (next field expiry, db, key, hash).
 
-    An entry is only a hint: it is dropped when the key no longer holds that
-    hash (renamed, deleted, overwritten); any later access re-queues it.
+    An entry is only a hint: it holds the hash weakly and is dropped when the
+    key no longer holds that hash.  Each hash remembers its earliest queued
+    time (``sched``), which keeps later, redundant entries out of the queue.
+    Hashes that leave the queue while they still have field TTLs (RENAME,
+    MOVE, SWAPDB, COPY, loading) are found again by a slow sweep of the
+    in-memory keyspace, which runs only while such hashes may exist.
     """
 
     def __init__(self, server):
         self.server = server
         self.heap: list = []
         self._seq = 0
+        self._compact_at = 1024
+        self._sweep = True  # start with one pass: the dataset may have been loaded
+        self._sweep_db = 0
+        self._sweep_keys = None
+        self._sweep_pos = 0
+        self._sweep_found = False
 
     def track(self, db, key: bytes, h) -> None:
         when = h.next_expire()
         if when is None:
             return
+        self._sweep = True
         if h.sched is None or when < h.sched:
             h.sched = when
             self._seq += 1
-            heapq.heappush(self.heap, (when, self._seq, db.index, key, h))
+            heapq.heappush(self.heap, (when, self._seq, db.index, key, weakref.ref(h)))
+            if len(self.heap) > self._compact_at:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop entries of freed hashes and superseded entries of live ones."""
+        keep = []
+        for entry in self.heap:
+            h = entry[4]()
+            if h is not None and h.sched == entry[0]:
+                keep.append(entry)
+        heapq.heapify(keep)
+        self.heap = keep
+        self._compact_at = max(1024, 2 * len(keep))
 
     def cron(self) -> None:
-        heap = self.heap
         server = self.server
-        if not heap or not server.may_expire() or not getattr(server, "active_expire_enabled", True):
+        if not server.may_expire() or not getattr(server, "active_expire_enabled", True):
             return
+        if self._sweep:
+            self._sweep_step(_SWEEP_KEYS_PER_TICK)
+        heap = self.heap
         now = server.now_ms()
         quota = _ACTIVE_EXPIRE_QUOTA
         while heap and heap[0][0] < now and quota > 0:
-            when, _, idx, key, h = heapq.heappop(heap)
+            when, _, idx, key, ref = heapq.heappop(heap)
+            h = ref()
+            if h is None:
+                continue
             if h.sched == when:
                 h.sched = None
             db = server.dbs[idx]
@@ -89,6 +121,35 @@ class HashFieldExpiry:
             quota -= _expire_fields(server, db, key, h, now, quota)
             if len(h):
                 self.track(db, key, h)
+
+    def _sweep_step(self, budget: int) -> None:
+        dbs = self.server.dbs
+        while budget > 0:
+            db = dbs[self._sweep_db]
+            data = getattr(db, "data", None)  # only engines that keep values in memory
+            if self._sweep_keys is None:
+                self._sweep_keys = list(data) if isinstance(data, dict) else []
+                self._sweep_pos = 0
+            keys, pos = self._sweep_keys, self._sweep_pos
+            end = min(len(keys), pos + budget)
+            for k in keys[pos:end]:
+                v = data.get(k)
+                if v is not None and type(v) is not bytes and v.kind == b"hash" and v.has_ttl():
+                    self._sweep_found = True
+                    if v.sched is None:
+                        self.track(db, k, v)
+            budget -= end - pos
+            self._sweep_pos = end
+            if end < len(keys):
+                return
+            self._sweep_keys = None
+            self._sweep_db += 1
+            if self._sweep_db >= len(dbs):
+                self._sweep_db = 0
+                if not self._sweep_found and not self.heap:
+                    self._sweep = False
+                self._sweep_found = False
+                return
 
 
 @on_server_init
@@ -331,7 +392,10 @@ def _store_number(c, key: bytes, h, field: bytes, text: bytes, event: bytes) -> 
     if h is None:
         h = HashValue()
         c.db.set(key, h)
+    when = h.field_expire(field)
     h.set(field, text)
+    if when is not None:  # unlike HSET, HINCRBY* keep the field's expiry (Redis 7.4)
+        h.set_field_expire(field, when)
     if h.listpack:
         h.check_encoding(c.server.config, (field, text))
     _written(c, key, event, 1)

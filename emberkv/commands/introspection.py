@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..protocol.reply import MapReply, Status
+from ..protocol.reply import MapReply, SetReply, Status
 from ..util.glob import glob_match
 from .common import SYNTAX, err
 from .registry import CANONICAL, COMMANDS, command, container
@@ -31,10 +31,19 @@ _FLAG_NAMES = {"no_auth": "no_auth", "no_multi": "no_multi", "allow_busy": "allo
                "skip_slowlog": "skip_slowlog", "skip_monitor": "skip_monitor"}
 
 
+# Flags in the order Redis 7.0 prints them; may_replicate and sentinel are hidden, as there.
+_FLAG_ORDER = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+               "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
+               "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy"]
+
+
 def command_info(cmd):
-    flags = [Status(f.encode()) for f in cmd.flags if f != "sentinel"]
+    present = set(cmd.flags)
     if cmd.movablekeys:
-        flags.append(Status(b"movablekeys"))
+        present.add("movablekeys")
+    if cmd.name in _NO_MANDATORY_KEYS:
+        present.add("no_mandatory_keys")
+    flags = SetReply(Status(f.encode()) for f in _FLAG_ORDER if f in present)
     subs = []
     if cmd.subcommands:
         subs = [command_info(s) for s in cmd.subcommands.values()]
@@ -43,8 +52,8 @@ def command_info(cmd):
         cmd.first_key if cmd.first_key > 0 else 0,
         cmd.last_key if cmd.first_key > 0 else 0,
         cmd.key_step if cmd.first_key > 0 else 0,
-        [Status(b"@" + c.encode()) for c in cmd.categories],
-        [t.encode() for t in cmd.tips],
+        SetReply(Status(b"@" + c.encode()) for c in cmd.categories),
+        SetReply(t.encode() for t in cmd.tips),
         _key_specs(cmd),
         subs,
     ]
@@ -129,13 +138,43 @@ def _getkeys(c, argv):
     n = len(sub)
     if (cmd.arity > 0 and cmd.arity != n) or n < -cmd.arity:
         err(b"ERR Invalid number of arguments specified for command")
+    if cmd.first_key <= 0 and cmd.keys_fn is None:
+        err(b"ERR The command has no key arguments")
     try:
         idx = cmd.key_indexes(sub)
     except Exception:
         idx = []
-    if not idx:
-        err(b"ERR The command has no key arguments")
+    if not idx and cmd.name not in _NO_MANDATORY_KEYS:
+        err(b"ERR Invalid arguments specified for command")
     return cmd, sub, idx
+
+
+# Commands whose key list may legitimately be empty (Redis's NO_MANDATORY_KEYS).
+_NO_MANDATORY_KEYS = {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}
+
+_RW_ACCESS_UPDATE = (b"RW", b"access", b"update")
+_OW_UPDATE = (b"OW", b"update")
+
+
+def _key_flags(cmd, sub, position: int, index: int) -> tuple:
+    """Key-spec flags of the key at ``index`` (its ``position``-th key), as Redis 7.0 reports."""
+    name = cmd.fullname
+    if name == "set":
+        # Without GET (or with KEEPTTL semantics) SET overwrites blindly.
+        return _RW_ACCESS_UPDATE if any(a.lower() == b"get" for a in sub[3:]) else _OW_UPDATE
+    if name in ("mset", "msetnx", "psetex", "setex"):
+        return _OW_UPDATE
+    if name in ("lmove", "blmove", "rpoplpush", "brpoplpush", "smove"):
+        return (b"RW", b"access", b"delete") if position == 0 else (b"RW", b"insert")
+    if name in ("sort", "sort_ro"):
+        return (b"RO", b"access") if position == 0 else _OW_UPDATE
+    if name.endswith("store") and position == 0 and name not in ("georadius", "georadiusbymember"):
+        return _OW_UPDATE
+    if name in ("del", "unlink"):
+        return (b"RM", b"delete")
+    if cmd.is_write:
+        return _RW_ACCESS_UPDATE
+    return (b"RO", b"access")
 
 
 @command("command|getkeys", -3, "loading stale", acl="@connection", group="server", since="2.8.13",
@@ -149,9 +188,7 @@ def command_getkeys(c, argv):
          summary="Extracts the key names and access flags for an arbitrary command.")
 def command_getkeysandflags(c, argv):
     cmd, sub, idx = _getkeys(c, argv)
-    flags = [Status(b"RW"), Status(b"access"), Status(b"update")] if cmd.is_write else \
-        [Status(b"RO"), Status(b"access")]
-    return [[sub[i], flags] for i in idx]
+    return [[sub[i], [Status(f) for f in _key_flags(cmd, sub, pos, i)]] for pos, i in enumerate(idx)]
 
 
 @command("command|list", -2, "loading stale", acl="@connection", group="server", since="7.0.0",

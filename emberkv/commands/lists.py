@@ -45,8 +45,9 @@ def _parse_where(b: bytes) -> bool:
 
 
 def _modified(c, key) -> None:
+    """signal_modified, skipped when nobody (WATCH, tracking, waiters) could care."""
     server = c.server
-    if server.watched_keys or server.tracking is not None:
+    if server.watched_keys or server.tracking is not None or server.blocking.waiting:
         server.signal_modified(c.db, key)
 
 
@@ -88,7 +89,7 @@ def _push(c, argv, left: bool, existing_only: bool):
         v.extend(islice(argv, 2, None))
     server = c.server
     server.dirty += n
-    if server.watched_keys or server.tracking is not None:
+    if server.watched_keys or server.tracking is not None or server.blocking.waiting:
         server.signal_modified(db, key)
     if server.notify_flags:
         server.notify(N_LIST, b"lpush" if left else b"rpush", key, db.index)
@@ -142,7 +143,7 @@ def _pop(c, argv, left: bool):
         if not v:
             db.delete(key)
             server.notify(N_GENERIC, b"del", key, db.index)
-        if server.watched_keys or server.tracking is not None:
+        if server.watched_keys or server.tracking is not None or server.blocking.waiting:
             server.signal_modified(db, key)
         server.dirty += 1
         return value

@@ -68,7 +68,8 @@ def _info_clients(server):
         ("connected_clients", len(server.clients)), ("cluster_connections", 0),
         ("maxclients", server.config.maxclients),
         ("client_recent_max_input_buffer", 0), ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", server.blocking.count),
+        # Clients held by CLIENT PAUSE count as blocked, as in Redis.
+        ("blocked_clients", server.blocking.count + len(server.blocking.paused)),
         ("tracking_clients", sum(1 for c in clients if c.tracking is not None)),
         ("clients_in_timeout_table", sum(1 for w in server.blocking.waiting.values() for x in w if x.timer)),
     ]

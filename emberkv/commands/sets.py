@@ -35,7 +35,7 @@ def _max_intset(c) -> int:
 
 
 def _modified(server, db, key) -> None:
-    if server.watched_keys or server.tracking is not None:
+    if server.watched_keys or server.tracking is not None or server.blocking.waiting:
         server.signal_modified(db, key)
 
 

@@ -7,7 +7,7 @@ import math
 from ..datatypes.listtype import ListValue
 from ..server.server import N_GENERIC, N_LIST
 from .common import SYNTAX, WRONGTYPE, err, lookup_read, parse_int
-from .registry import command
+from .registry import COMMANDS, command
 
 _SPACE = b" \t\n\v\f\r"
 _NOT_DOUBLE = b"ERR One or more scores can't be converted into double"
@@ -83,6 +83,13 @@ def _lookup_by_pattern(c, pattern: bytes, subst: bytes):
     return v if type(v) is bytes else None
 
 
+def _full_key_access(c, argv, readonly: bool) -> bool:
+    acl = c.server.acl
+    if acl is None:
+        return True
+    return acl.can_read_any_key(c, COMMANDS[b"sort_ro" if readonly else b"sort"], argv)
+
+
 def _sort(c, argv, readonly: bool):
     server = c.server
     desc = alpha = dontsort = False
@@ -90,6 +97,7 @@ def _sort(c, argv, readonly: bool):
     sortby = storekey = None
     gets = []
     cluster = server.config.cluster_enabled
+    full_access = None  # may the user read every key (BY/GET name arbitrary keys)? asked once
     j = 2
     n = len(argv)
     while j < n:
@@ -115,10 +123,19 @@ def _sort(c, argv, readonly: bool):
                 dontsort = True
             elif cluster:
                 err(b"ERR BY option of SORT denied in Cluster mode.")
+            else:
+                if full_access is None:
+                    full_access = _full_key_access(c, argv, readonly)
+                if not full_access:
+                    err(b"ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif opt == b"get" and left >= 1:
             if cluster:
                 err(b"ERR GET option of SORT denied in Cluster mode.")
+            if full_access is None:
+                full_access = _full_key_access(c, argv, readonly)
+            if not full_access:
+                err(b"ERR GET option of SORT denied due to insufficient ACL permissions.")
             gets.append(argv[j + 1])
             j += 1
         else:

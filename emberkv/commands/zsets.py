@@ -175,30 +175,24 @@ def _store(c, dst: bytes, z: ZSet, event: bytes) -> int:
 
 # --- ZADD / ZINCRBY / ZREM -----------------------------------------------------------------
 
-def _zadd(c, argv, incr: bool):
-    nx = xx = gt = lt = ch = False
+_NX, _XX, _CH, _INCR, _GT, _LT = 1, 2, 4, 8, 16, 32
+_ZADD_FLAGS = {b"nx": _NX, b"xx": _XX, b"ch": _CH, b"incr": _INCR, b"gt": _GT, b"lt": _LT}
+
+
+def _zadd(c, argv, flags: int):
     n = len(argv)
     i = 2
+    flag_of = _ZADD_FLAGS.get
     while i < n:
-        o = argv[i].lower()
-        if o == b"nx":
-            nx = True
-        elif o == b"xx":
-            xx = True
-        elif o == b"ch":
-            ch = True
-        elif o == b"incr":
-            incr = True
-        elif o == b"gt":
-            gt = True
-        elif o == b"lt":
-            lt = True
-        else:
+        f = flag_of(argv[i].lower())
+        if f is None:
             break
+        flags |= f
         i += 1
     elements = n - i
     if elements % 2 or not elements:
         err(SYNTAX)
+    nx, xx, gt, lt, incr = flags & _NX, flags & _XX, flags & _GT, flags & _LT, flags & _INCR
     if nx and xx:
         err(b"ERR XX and NX options at the same time are not compatible")
     if (gt and nx) or (lt and nx) or (gt and lt):
@@ -208,7 +202,8 @@ def _zadd(c, argv, incr: bool):
     scores = [parse_score(argv[j]) for j in range(i, n, 2)]
     key = argv[1]
     db = c.db
-    cfg = c.server.config
+    server = c.server
+    cfg = server.config
     max_entries, max_value = cfg.zset_max_listpack_entries, cfg.zset_max_listpack_value
     z = _zset_write(c, key)
     if z is None:
@@ -216,12 +211,14 @@ def _zadd(c, argv, incr: bool):
             return None if incr else 0
         z = ZSet(listpack=max_entries != 0 and len(argv[i + 1]) <= max_value)
         db.set(key, z)
-        c.server.signal_ready(db, key)
+        server.signal_ready(db, key)
     added = updated = processed = 0
     score = 0.0
     zscores = z.scores
-    for k, s in enumerate(scores):
-        ele = argv[i + 1 + 2 * k]
+    j = i + 1
+    for s in scores:
+        ele = argv[j]
+        j += 2
         cur = zscores.get(ele)
         if cur is not None:
             if nx:
@@ -246,22 +243,24 @@ def _zadd(c, argv, incr: bool):
             processed += 1
             score = s
     if added or updated:
-        _written(c, key, b"zincr" if incr else b"zadd", added + updated)
+        server.signal_modified(db, key)
+        server.notify(N_ZSET, b"zincr" if incr else b"zadd", key, db.index)
+        server.dirty += added + updated
     if incr:
         return score if processed else None
-    return added + updated if ch else added
+    return added + updated if flags & _CH else added
 
 
 @command("zadd", -4, "write denyoom fast", 1, 1, 1, group="sorted_set", since="1.2.0",
          summary="Adds members to a sorted set or updates their scores; creates the key when needed.")
 def zadd(c, argv):
-    return _zadd(c, argv, False)
+    return _zadd(c, argv, 0)
 
 
 @command("zincrby", 4, "write denyoom fast", 1, 1, 1, group="sorted_set", since="1.2.0",
          summary="Adds a number to a member's score (a missing member starts at 0).")
 def zincrby(c, argv):
-    return _zadd(c, argv, True)
+    return _zadd(c, argv, _INCR)
 
 
 @command("zrem", -3, "write fast", 1, 1, 1, group="sorted_set", since="1.2.0",

@@ -15,7 +15,7 @@ from itertools import islice
 
 class HashValue:
     kind = b"hash"
-    __slots__ = ("d", "listpack", "ttl", "_heap", "sched", "cursors")
+    __slots__ = ("d", "listpack", "ttl", "_heap", "sched", "cursors", "__weakref__")
 
     def __init__(self, pairs=None):
         self.d: dict = {} if pairs is None else dict(pairs)

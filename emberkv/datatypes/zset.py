@@ -302,6 +302,10 @@ class ZSet:
         k = min(count, n)
         if k <= 0:
             return []
+        if k == 1:  # the common ZPOPMIN / BZPOPMIN case
+            s, m = order.pop(-1 if from_max else 0)
+            del self.scores[m]
+            return [(m, s)]
         if from_max:
             gone = order[n - k:]
             del order[n - k:]

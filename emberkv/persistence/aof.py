@@ -29,7 +29,10 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ..commands import registry
 from ..config import ConfigError
+from ..protocol.reply import CommandError
+from ..server.client import Client
 from .convert import to_neutral
 from .snapshot import (LoadError, LoadingInfo, _delay, _unlink, fatal_exit, fsync_dir, listen,
                        load_rdb_steps, run_loading, write_rdb)
@@ -289,6 +292,9 @@ class AppendOnly:
         self.last_fsync = time.monotonic()
         self.last_retry = 0.0
         self.fsync_job = None
+        self.unsynced = False       # written under appendfsync always, not yet fsynced
+        self.held: list = []        # (connection, reply bytes) waiting for that fsync
+        self.commit_scheduled = False
         self.write_ok = True
         self.write_errno = 0
         self.bio_fsync_ok = True
@@ -408,16 +414,60 @@ class AppendOnly:
         buf += b"*%d\r\n" % len(argv)
         for a in argv:
             buf += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.server.before_reply = self.flush
+        self.server.before_reply = self.before_reply
 
     def _rewriting(self) -> bool:
         child = self.server.rdb.child
         return child is not None and child.kind == "aof"
 
+    def before_reply(self, conn, data: bytes) -> bool:
+        """Runs before reply bytes leave (``server.before_reply``).
+
+        The buffer is written first, whatever the policy.  Under appendfsync
+        always the reply is held (True) and released by ``commit`` after one
+        fsync shared by every connection served in this event-loop turn, the
+        group commit Redis does in beforeSleep.
+        """
+        if self.buf:
+            self.flush()
+        if not self.unsynced and not self.held:
+            self.server.before_reply = None
+            return False
+        client = conn.client
+        if client is None or client.closing or client.close_after_reply:
+            self.commit()               # the connection closes right after: no later turn
+            return False
+        self.held.append((conn, data))
+        if not self.commit_scheduled:
+            self.commit_scheduled = True
+            self.server.loop.call_soon(self.commit)
+        return True
+
+    def commit(self) -> None:
+        """fsync what was written, then send the replies waiting for it, in order."""
+        self.commit_scheduled = False
+        if self.buf:
+            self.flush(retry=True)
+        if self.unsynced and self.fd >= 0:
+            try:
+                os.fdatasync(self.fd)
+            except OSError as e:
+                self.server.log_warning("Can't persist AOF for fsync error when the AOF fsync "
+                                        "policy is 'always': %s. Exiting..." % e.strerror)
+                fatal_exit(self.server)
+            self.fsynced_size = self.incr_size
+            self.last_fsync = time.monotonic()
+        self.unsynced = False
+        held, self.held = self.held, []
+        for conn, data in held:
+            if conn.transport is not None:
+                conn.transport.write(data)
+        if not self.buf:
+            self.server.before_reply = None
+
     def flush(self, retry: bool = False) -> None:
-        """Write the buffer (fsync too under appendfsync always).  Runs before replies go out."""
+        """Write the buffer to the incr file (commit() fsyncs it under appendfsync always)."""
         server = self.server
-        server.before_reply = None
         buf = self.buf
         if not buf or self.fd < 0:
             return
@@ -439,14 +489,7 @@ class AppendOnly:
             self.write_ok = True
             server.rdb.update_gate()
         if policy == "always":
-            try:
-                os.fdatasync(self.fd)
-            except OSError as e:
-                server.log_warning("Can't persist AOF for fsync error when the AOF fsync policy is "
-                                   "'always': %s. Exiting..." % e.strerror)
-                fatal_exit(server)
-            self.fsynced_size = self.incr_size
-            self.last_fsync = time.monotonic()
+            self.unsynced = True
 
     def _write_failed(self, e: OSError, written: int, policy: str) -> None:
         server = self.server
@@ -504,6 +547,8 @@ class AppendOnly:
             if retry:
                 self.last_retry = now
             self.flush(retry=retry)
+        if self.unsynced or self.held:
+            self.commit()
         if self.write_ok and self.server.config.appendfsync == "everysec" and self.fd >= 0 and \
                 self.incr_size > self.fsynced_size and now - self.last_fsync >= 1:
             if self.fsync_job is not None and not self.fsync_job.done():
@@ -580,7 +625,7 @@ class AppendOnly:
     def disable(self) -> None:
         """CONFIG SET appendonly no."""
         server = self.server
-        self.flush(retry=True)
+        self.commit()
         if self.fd >= 0:
             try:
                 os.fdatasync(self.fd)
@@ -616,7 +661,7 @@ class AppendOnly:
         if self.state == AOF_OFF:
             return
         self.server.log_notice("Calling fsync() on the AOF file.")
-        self.flush(retry=True)
+        self.commit()
         if self.fd >= 0:
             try:
                 os.fdatasync(self.fd)
@@ -662,8 +707,9 @@ class AppendOnly:
         if not self._make_dir():
             self.last_bgrewrite_ok = False
             return False
-        # Everything written so far belongs to the old files, which the new base replaces.
-        self.flush(retry=True)
+        # Everything written so far belongs to the old files, which the new base replaces;
+        # replies waiting for an fsync get it on the old file before it is switched.
+        self.commit()
         if self.buf:
             return False
         if not self._open_new_incr():
@@ -887,19 +933,17 @@ class AppendOnly:
         run_loading(server, self._load_files(files, info), done, failed)
 
     def _load_files(self, files: list, info: LoadingInfo):
+        has_base = self.manifest.base is not None
         for i, name in enumerate(files):
-            last = i == len(files) - 1
             started = time.perf_counter()
-            truncated = yield from self._load_one(name, last, info, is_base=(
-                self.manifest.base is not None and i == 0))
-            if truncated and not last:
+            truncated = yield from self._load_one(name, info)
+            if truncated and i != len(files) - 1:
                 raise LoadError("Fatal error: the truncated file is not the last file")
             self.server.log_notice("DB loaded from %s file %s: %.3f seconds" % (
-                "base" if self.manifest.base is not None and i == 0 else "incr", name,
-                time.perf_counter() - started))
+                "base" if has_base and i == 0 else "incr", name, time.perf_counter() - started))
             info.base_bytes += _size(self.path(name))
 
-    def _load_one(self, name: str, last: bool, info: LoadingInfo, is_base: bool):
+    def _load_one(self, name: str, info: LoadingInfo):
         """Replay one file; returns True when a torn tail was cut off."""
         server = self.server
         path = self.path(name)
@@ -929,13 +973,11 @@ class AppendOnly:
             else:
                 fh.seek(0)
                 offset = 0
-            return (yield from self._replay(fh, name, offset, last, info))
+            return (yield from self._replay(fh, name, offset, info))
 
-    def _replay(self, fh, name: str, offset: int, last: bool, info: LoadingInfo):
+    def _replay(self, fh, name: str, offset: int, info: LoadingInfo):
+        """Run the commands of one file from ``offset`` as a fake client, like Redis."""
         server = self.server
-        from ..commands import registry
-        from ..protocol.reply import CommandError
-        from ..server.client import Client
         client = Client(server, None, 0)
         client.in_exec = True               # never block
         client.authenticated = True
@@ -963,12 +1005,12 @@ class AppendOnly:
                             multi = []
                         elif cmd_name == "exec" and multi is not None:
                             for qcmd, qargv in multi:
-                                self._apply(client, qcmd, qargv, CommandError)
+                                self._apply(client, qcmd, qargv)
                             multi = None
                         elif multi is not None:
                             multi.append((cmd, argv))
                         else:
-                            self._apply(client, cmd, argv, CommandError)
+                            self._apply(client, cmd, argv)
                         valid_up_to = buf_start + end
                         count += 1
                         if not count & 1023:
@@ -1001,7 +1043,7 @@ class AppendOnly:
             valid_up_to = before_multi
         return self._truncate_tail(name, valid_up_to)
 
-    def _apply(self, client, cmd, argv, CommandError) -> None:
+    def _apply(self, client, cmd, argv) -> None:
         self.server.current_client = client
         try:
             cmd.func(client, argv)

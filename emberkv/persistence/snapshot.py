@@ -256,10 +256,9 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
     dbs = server.dbs
     db = dbs[0]
     now_ms = int(time.time() * 1000)
-    # Like Redis: the LFU counter under an LFU policy, the idle time under any other.
     lfu = "lfu" in config.maxmemory_policy
     delay = config.key_load_delay
-    loaded = expired = 0
+    expired = 0
     tick = 0
     data, atime = _direct_dicts(db)
     clock = server.lru_clock
@@ -277,18 +276,16 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
                 continue
             if kind != "string":
                 value = from_neutral(kind, value, config)
-            if data is not None:
+            if expire is not None:
+                db.set(key, value)
+                db.set_expire(key, expire)
+            elif data is not None:
                 data[key] = value
                 atime[key] = clock
             else:
                 db.set(key, value)
-            if expire is not None:
-                db.set_expire(key, expire)
-            if idle is not None and not lfu and hasattr(db, "set_idle"):
-                db.set_idle(key, idle)
-            elif freq is not None and lfu and hasattr(db, "lfu"):
-                db.lfu[key] = freq
-            loaded += 1
+            if idle is not None or freq is not None:
+                _set_lru_lfu(db, key, idle, freq, lfu)
             if delay:
                 _delay(delay)
         elif type(item) is SelectDB:
@@ -304,10 +301,20 @@ def load_rdb_steps(server, fh, *, preamble: bool = False, info: LoadingInfo | No
         elif type(item) is ModuleAux:
             raise LoadError("The RDB file contains AUX module data I can't load: no matching "
                             "module '%s'" % item.module_type)
+    loaded = tick - expired
     consumed = rdb_consumed(_position(fh), reader)
     if info is not None:
         info.loaded_bytes = info.base_bytes + consumed
     return loaded, expired, consumed
+
+
+def _set_lru_lfu(db, key: bytes, idle, freq, lfu: bool) -> None:
+    """Like Redis: the LFU counter under an LFU policy, the idle time under any other."""
+    if lfu:
+        if freq is not None and hasattr(db, "lfu"):
+            db.lfu[key] = freq
+    elif idle is not None and hasattr(db, "set_idle"):
+        db.set_idle(key, idle)
 
 
 def _direct_dicts(db) -> tuple:
@@ -816,7 +823,11 @@ def _install(server) -> None:
 
 def _chdir(new, old) -> None:
     # Like Redis, the working directory is where every data file lives.
-    os.chdir(new)
+    from ..config import ConfigError
+    try:
+        os.chdir(new)
+    except OSError as e:
+        raise ConfigError(e.strerror or str(e)) from None
 
 
 def listen(config, name: str, fn: Callable) -> None:

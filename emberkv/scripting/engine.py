@@ -19,12 +19,14 @@ import os
 import select
 import sys
 import time
+from functools import partial
 from time import perf_counter
 
 from lupa import lua51
 
 from .. import REDIS_VERSION
 from ..commands import registry
+from ..commands.common import parse_int
 from ..protocol.reply import (NULL_ARRAY, BigNumber, Bool, CommandError, Error, MapReply, Pairs, Push,
                               Raw, SetReply, Status, Verbatim, format_double)
 from ..protocol.request import split_args
@@ -55,7 +57,7 @@ KILLED = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT = b"ERR FUNCTION LOAD timeout"
 LOAD_TIMEOUT_MS = 500
 HOOK_STEP = 100000
-MAX_REPLY_DEPTH = 1000
+MAX_REPLY_DEPTH = 7995   # where Redis runs out of Lua stack converting nested tables
 LIBRARY_NAME_ERROR = (b"Library names can only contain letters, numbers, or underscores(_) and must "
                       b"be at least one character long")
 
@@ -137,7 +139,7 @@ def parse_shebang_flags(body: bytes):
     flags = 0
     for part in parts[1:]:
         if part.startswith(b"flags="):
-            for name in part[6:].split(b","):
+            for name in (part[6:].split(b",") if len(part) > 6 else ()):
                 bit = FLAG_BY_NAME.get(name)
                 if bit is None:
                     raise CommandError(b"ERR Unexpected flag in script shebang: " + _to_c_string(name))
@@ -150,31 +152,29 @@ def parse_shebang_flags(body: bytes):
 class Run:
     """What Redis keeps in scriptRunCtx for the script being executed."""
 
-    __slots__ = ("caller", "argv", "name", "is_eval", "read_only", "allow_oom", "allow_cross_slot", "write_dirty",
-                 "killed", "timed_out", "resp", "repl", "start", "pre_oom", "obey", "eof_fds",
-                 "propagated", "kill_logged")
+    # Defaults shared by every run; a run assigns only what differs.
+    write_dirty = False
+    killed = False
+    timed_out = False
+    resp = 2
+    repl = 3
+    eof_fds = None
+    propagated = None
+    kill_logged = False
 
     def __init__(self, caller, argv: list, name: bytes, is_eval: bool, flags: int, ro: bool, pre_oom: bool,
-                 obey: bool):
-        compat = bool(flags & EVAL_COMPAT)
+                 obey: bool, strict: bool):
+        compat = flags & EVAL_COMPAT
         self.caller = caller
         self.argv = argv
         self.name = name
         self.is_eval = is_eval
         self.read_only = ro or (not compat and bool(flags & NO_WRITES))
         self.allow_oom = not compat and bool(flags & ALLOW_OOM)
-        self.allow_cross_slot = compat or bool(flags & ALLOW_CROSS_SLOT)
-        self.write_dirty = False
-        self.killed = False
-        self.timed_out = False
-        self.resp = 2
-        self.repl = 3
         self.start = time.monotonic()
         self.pre_oom = pre_oom
         self.obey = obey
-        self.eof_fds: set = set()
-        self.propagated = None
-        self.kill_logged = False
+        self.strict = strict
 
 
 class Script:
@@ -224,7 +224,7 @@ class Sandbox:
         self.scripting = scripting
         self.server = scripting.server
         self.mode = mode
-        self.rand = lualibs.Rand48()
+        rand = scripting.rand
         L = self.lua = lua51.LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
                                          unpack_returned_tuples=True, attribute_filter=_deny_attributes)
         self._table_from = L.table_from
@@ -232,10 +232,11 @@ class Sandbox:
         cjson = lualibs.CJson(self.new_array, self.new_map, None)
         msgpack = lualibs.MsgPack(self.new_array, self.new_map)
         funcs = {
-            "call": self.redis_call, "pcall": self.redis_pcall, "log": self.redis_log,
+            "call": partial(scripting.script_call, self, True),
+            "pcall": partial(scripting.script_call, self, False), "log": self.redis_log,
             "setresp": self.redis_setresp, "sha1hex": self.redis_sha1hex, "set_repl": self.redis_set_repl,
             "acl_check_cmd": self.redis_acl_check_cmd, "register_function": self.register_function,
-            "random": self._lib(self.rand.random), "randomseed": self._lib(self.rand.randomseed),
+            "random": self._lib(rand.random), "randomseed": self._lib(rand.randomseed),
             "unwrap": self.unwrap, "hook": scripting.on_hook,
             "version": REDIS_VERSION.encode(), "version_num": REDIS_VERSION_NUM,
         }
@@ -375,12 +376,6 @@ class Sandbox:
         return None if resp3 else False
 
     # --- the redis.* API ----------------------------------------------------------------------------
-    def redis_call(self, *args):
-        return self.scripting.script_call(self, args, True)
-
-    def redis_pcall(self, *args):
-        return self.scripting.script_call(self, args, False)
-
     def redis_log(self, *args):
         if len(args) < 2:
             raise LuaTableError(b"ERR redis.log() requires two arguments or more.")
@@ -520,6 +515,7 @@ class Scripting:
         self.load_start = 0.0
         self.load_timeout = 0
         self.disable_deny_scripts = False
+        self.rand = lualibs.Rand48()       # one generator for all scripts, as Redis's is global
         self.eval_lua = Sandbox(self, "eval")
         self.function_lua = Sandbox(self, "function")
         self._busy_gate_installed = False
@@ -564,7 +560,11 @@ class Scripting:
         return script
 
     def eval(self, c, argv: list, evalsha: bool, ro: bool):
-        numkeys = _numkeys(argv, b"")
+        numkeys = parse_int(argv[2])
+        if numkeys > len(argv) - 3:
+            raise CommandError(b"ERR Number of keys can't be greater than number of args")
+        if numkeys < 0:
+            raise CommandError(b"ERR Number of keys can't be negative")
         if evalsha:
             sha = argv[1]
             if len(sha) != 40:
@@ -586,9 +586,7 @@ class Scripting:
     def fcall(self, c, argv: list, ro: bool):
         fi = self.functions.get(argv[1].lower())
         if fi is None:
-            fi = self.functions.get(argv[1].lower())
-            if fi is None:
-                raise CommandError(b"ERR Function not found")
+            raise CommandError(b"ERR Function not found")
         numkeys = _numkeys(argv, b"ERR Bad number of keys provided")
         sandbox = self.function_lua
         return self._execute(c, argv, sandbox, sandbox.run_function, fi.func, fi.name, False, fi.flags,
@@ -603,18 +601,23 @@ class Scripting:
             server.feed_monitors(c, argv)
         if self.run is not None:
             raise CommandError(b"ERR This Redis command is not allowed from script")
-        obey = self._obey(c)
+        obey = c.is_master or (c.conn is None and c is not self.client)
         pre_oom = False
-        if server.config.maxmemory:
+        config = server.config
+        if config.maxmemory:
             pre_oom = not server.free_memory_if_needed()
-        denied = self._prepare_check(flags, ro, pre_oom, obey)
-        if denied is not None:
-            raise CommandError(denied)
-        run = self.run = Run(c, argv, name, is_eval, flags, ro, pre_oom, obey)
+        # Replica and min-replicas rules need per-command checks (the rest is covered by server.gates).
+        strict = server.is_replica() or bool(config.min_replicas_to_write)
+        if strict or not flags & EVAL_COMPAT:
+            denied = self._prepare_check(flags, ro, pre_oom, obey)
+            if denied is not None:
+                raise CommandError(denied)
+        run = self.run = Run(c, argv, name, is_eval, flags, ro, pre_oom, obey, strict)
         fake = self.client
         fake.db = c.db
         fake.user = c.user
-        fake.set_resp(2)
+        if fake.resp != 2:
+            fake.set_resp(2)
         fake.tracking = c.tracking
         saved_frozen = server.frozen_time_ms
         server.frozen_time_ms = int(time.time() * 1000)
@@ -633,7 +636,7 @@ class Scripting:
             fake.tracking = None
             self.run = None
             if run.timed_out:
-                self._leave_busy(run)
+                self._leave_busy()
             if run.killed:
                 sandbox.reset_hook()
         self._calls += 1
@@ -772,10 +775,6 @@ class Scripting:
             return b"ERR Can not execute a script with write flag using *_ro command."
         return None
 
-    def _obey(self, c) -> bool:
-        """mustObeyClient: the master link and the AOF loader run whatever they send."""
-        return c.is_master or (c.conn is None and c is not self.client)
-
     def _running_stale(self) -> bool:
         server = self.server
         return (server.is_replica() and not server.config.replica_serve_stale_data
@@ -809,17 +808,20 @@ class Scripting:
             argv.append(b)
         return argv
 
-    def script_call(self, sandbox: Sandbox, args: tuple, raise_error: bool):
+    def script_call(self, sandbox: Sandbox, raise_error: bool, *args):
+        """redis.call (raise_error) / redis.pcall: run one command as the script's client."""
         run = self.run
         if run is None:
             raise LuaTableError(b"ERR redis.call/pcall can only be called inside a script invocation")
-        try:
-            argv = self.lua_argv(args)
-        except LuaTableError as e:
-            if raise_error:
-                raise
-            return sandbox.new_error(e.text, False)
-        server = self.server
+        argv = []
+        for a in args:
+            if type(a) is not bytes:
+                a = arg_bytes(a)
+                if a is None:
+                    return self._bad_args(sandbox, args, raise_error)
+            argv.append(a)
+        if not argv:
+            return self._bad_args(sandbox, args, raise_error)
         commands = registry.COMMANDS
         cmd = commands.get(argv[0])
         if cmd is None:
@@ -836,22 +838,76 @@ class Scripting:
                                   raise_error)
         if cmd.noscript and not self.disable_deny_scripts:
             return self._rejected(sandbox, cmd, b"ERR This Redis command is not allowed from script", raise_error)
-        if server.gates or cmd.is_write or run.read_only or server.is_replica():
+        server = self.server
+        if server.gates or run.read_only or run.strict:
             denied = self._call_check(run, cmd, argv)
             if denied is not None:
                 return self._rejected(sandbox, cmd, denied, raise_error)
         if cmd.is_write:
             run.write_dirty = True
-        reply = self._run_command(run, cmd, argv)
+
+        # What Server.call does around a command, for the Lua client.
+        fake = self.client
+        fake.cur_cmd = cmd
+        dirty = server.dirty
+        server.pending_propagate = None
+        caller = server.current_client
+        server.current_client = fake
+        t0 = perf_counter()
+        try:
+            reply = cmd.func(fake, argv)
+        except CommandError as e:
+            reply = Error(e.message)
+        except Exception as e:  # a bug must not take the server down
+            server.log_warning("Error executing %r from a script: %r" % (argv[:2], e))
+            reply = Error(b"ERR internal error: " + repr(e).encode()[:200])
+        usec = (perf_counter() - t0) * 1e6
+        server.current_client = caller
+        cmd.calls += 1
+        cmd.usec += usec
+        fake.last_cmd = cmd
+        server.commands_processed += 1
+        if fake.tracking is not None:
+            server.tracking.after_call(fake, cmd, argv)
+        if server.dirty != dirty and run.repl and server.propagation_sinks:
+            pending = server.pending_propagate
+            if pending is None:
+                server.propagate(fake.db.index, argv)
+            else:
+                for item in pending:
+                    server.propagate(item[0], item[1])
+        if server.pending_propagate is not None:
+            server.pending_propagate = None
+        if server.monitors and not cmd.skip_monitor and not cmd.admin:
+            server.feed_monitors(fake, argv)
+        if usec >= server.slowlog_threshold >= 0 and not cmd.skip_slowlog:
+            server.slowlog_add(fake, argv, int(usec))
+        if fake.out:
+            fake.out.clear()
+
         t = type(reply)
         if t is bytes or t is int:
             return reply
         if t is Error:
+            cmd.failed_calls += 1
+            server.count_error_reply(reply, None)
             text = error_text(b"-" + reply)
             if raise_error:
                 raise LuaTableError(text, True)
             return sandbox.new_error(text, True)
+        if reply is BLOCKED:
+            # Blocking is refused to scripts; a command that blocked anyway answers nil.
+            server.blocking.client_gone(fake)
+            reply = None
         return sandbox.to_lua(reply, run.resp == 3)
+
+    def _bad_args(self, sandbox, args: tuple, raise_error: bool):
+        try:
+            self.lua_argv(args)
+        except LuaTableError as e:
+            if raise_error:
+                raise
+            return sandbox.new_error(e.text, False)
 
     def _rejected(self, sandbox, cmd, text: bytes, raise_error: bool):
         server = self.server
@@ -886,54 +942,6 @@ class Scripting:
                 and run.pre_oom and cmd.denyoom):
             return OOM_ERROR
         return None
-
-    def _run_command(self, run: Run, cmd, argv: list):
-        """Execute as the Lua client with Server.call's bookkeeping; the typed reply."""
-        server = self.server
-        fake = self.client
-        fake.cur_cmd = cmd
-        dirty = server.dirty
-        server.pending_propagate = None
-        caller = server.current_client
-        server.current_client = fake
-        t0 = perf_counter()
-        try:
-            reply = cmd.func(fake, argv)
-        except CommandError as e:
-            reply = Error(e.message)
-        except Exception as e:  # a bug must not take the server down
-            server.log_warning("Error executing %r from a script: %r" % (argv[:2], e))
-            reply = Error(b"ERR internal error: " + repr(e).encode()[:200])
-        usec = (perf_counter() - t0) * 1e6
-        server.current_client = caller
-        cmd.calls += 1
-        cmd.usec += usec
-        fake.last_cmd = cmd
-        server.commands_processed += 1
-        rt = type(reply)
-        if rt is Error:
-            cmd.failed_calls += 1
-            server.count_error_reply(reply, None)
-        elif reply is BLOCKED:
-            # Blocking is refused to scripts; a command that blocked anyway answers nil.
-            server.blocking.client_gone(fake)
-            reply = None
-        if fake.tracking is not None:
-            server.tracking.after_call(fake, cmd, argv)
-        if server.dirty != dirty and run.repl and server.propagation_sinks:
-            pending = server.pending_propagate
-            if pending is None:
-                server.propagate(fake.db.index, argv)
-            else:
-                for item in pending:
-                    server.propagate(item[0], item[1])
-        server.pending_propagate = None
-        if server.monitors and not cmd.skip_monitor and not cmd.admin:
-            server.feed_monitors(fake, argv)
-        if usec >= server.slowlog_threshold >= 0 and not cmd.skip_slowlog:
-            server.slowlog_add(fake, argv, int(usec))
-        fake.out.clear()
-        return reply
 
     # --- the busy hook -----------------------------------------------------------------------------------
     def on_hook(self):
@@ -980,7 +988,7 @@ class Scripting:
             server.update_gates()
             self._busy_gate_installed = True
 
-    def _leave_busy(self, run: Run) -> None:
+    def _leave_busy(self) -> None:
         if not self._busy_gate_installed:
             return
         server = self.server
@@ -998,11 +1006,14 @@ class Scripting:
     def _process_events(self, run: Run) -> None:
         """processEventsWhileBlocked: serve the other clients' pending input right now."""
         server = self.server
+        eof = run.eof_fds
+        if eof is None:
+            eof = run.eof_fds = set()
         by_fd = {}
         poller = select.poll()
         for c in list(server.clients.values()):
             fd = c.fd
-            if c is run.caller or c.conn is None or c.closing or fd < 0 or fd in run.eof_fds:
+            if c is run.caller or c.conn is None or c.closing or fd < 0 or fd in eof:
                 continue
             by_fd[fd] = c
             poller.register(fd, select.POLLIN)
@@ -1050,7 +1061,7 @@ class Scripting:
         run.killed = True
 
     # --- FUNCTION LOAD ------------------------------------------------------------------------------------
-    def load_library(self, code: bytes, replace: bool = False, timeout: int = LOAD_TIMEOUT_MS) -> bytes:
+    def load_library(self, code: bytes, replace: bool = False, timeout: int = 0) -> bytes:
         """functionsCreateWithLibraryCtx: compile, register, link; the library name (raises LuaError)."""
         name, body = _library_metadata(code)
         if not valid_name(name):
@@ -1219,7 +1230,6 @@ class Scripting:
 
 
 def _numkeys(argv: list, bad_text: bytes) -> int:
-    from ..commands.common import parse_int
     if bad_text:
         try:
             numkeys = parse_int(argv[2])

@@ -509,5 +509,6 @@ function api.gc_step() collectgarbage('step', 50) end
 
 -- The sandbox keeps its own references; nothing else needs the debug library.
 debug = nil
+collectgarbage('collect')
 return api
 """

@@ -260,9 +260,9 @@ class Connection(asyncio.Protocol):
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
         c.tot_net_out += len(data)
-        flush = self.server.before_reply
-        if flush is not None:
-            flush()  # the AOF reaches the disk before any reply acknowledging it
+        hook = self.server.before_reply
+        if hook is not None and hook(self, data):
+            return  # held until the AOF is on disk (appendfsync always); the hook writes it
         self.transport.write(data)
 
     def output_buffer_size(self) -> int:

@@ -115,7 +115,7 @@ class Server:
         self.startup_hooks: list = []  # callables run once the listeners are up (data loading)
         self.flushall_hooks: list = [] # callables run after FLUSHALL emptied the databases
         self.command_gates: list = []  # callables(c, cmd) -> error bytes or None, while extra_gates
-        self.before_reply = None       # callable run before reply bytes are written (AOF flush)
+        self.before_reply = None       # callable(conn, data) before replies are written; True: it holds them
         self.ops_samples: deque = deque(maxlen=16)
         self._ops_last = (time.monotonic(), 0, 0, 0)
         self.instantaneous = (0, 0.0, 0.0)
@@ -131,8 +131,12 @@ class Server:
         self.slowlog_threshold = 10000
         self.latency_threshold = 0
         self._log_fh = None
-        from ..engine.memory import MemoryDatabase
-        self.dbs = [MemoryDatabase(i, self) for i in range(self.config.databases)]
+        if self.config.engine == "disk":
+            from ..engine.disk import open_databases
+            self.dbs = open_databases(self)
+        else:
+            from ..engine.memory import MemoryDatabase
+            self.dbs = [MemoryDatabase(i, self) for i in range(self.config.databases)]
         from .pubsub import PubSub
         self.pubsub = PubSub(self)
         self.config.listeners["notify-keyspace-events"] = self._set_notify
@@ -312,12 +316,13 @@ class Server:
                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                 "RESET are allowed in this context" % cmd.fullname).encode())
             return True
+        # A pause holds writes even before they would be queued in MULTI, as in Redis.
+        if self.paused_until and self._pause_applies(c, cmd, argv):
+            self.blocking.postpone(c, argv, cmd)
+            return True
         if c.in_multi and cmd.name not in _MULTI_IMMEDIATE:
             c.multi_queue.append((cmd, argv))
             self.reply_to(c, _QUEUED)
-            return True
-        if self.paused_until and self._pause_applies(c, cmd):
-            self.blocking.postpone(c, argv, cmd)
             return True
         return False
 
@@ -438,7 +443,7 @@ class Server:
         self.stats.total_error_replies += 1
         self.reply_to(c, Error(err))
 
-    def _pause_applies(self, c, cmd) -> bool:
+    def _pause_applies(self, c, cmd, argv) -> bool:
         if time.monotonic() >= self.paused_until:
             self.unpause()
             return False
@@ -446,8 +451,40 @@ class Server:
             return False
         if self.pause_all:
             return True
-        return cmd.is_write or cmd.may_replicate or cmd.name in ("exec",) and any(
-            q[0].is_write for q in c.multi_queue)
+        if cmd.name == "exec":
+            return any(self._may_write(q[0], q[1]) for q in c.multi_queue)
+        return self._may_write(cmd, argv)
+
+    def _may_write(self, cmd, argv) -> bool:
+        """Write or may-replicate; scripts by the flags they declare (Redis's getCommandFlags)."""
+        if cmd.group == "scripting" and len(argv) > 1:
+            flags = self._declared_script_flags(cmd.name, argv[1])
+            if flags is not None:
+                from ..scripting.engine import EVAL_COMPAT, NO_WRITES
+                if not flags & EVAL_COMPAT:
+                    return not flags & NO_WRITES
+        return cmd.is_write or cmd.may_replicate
+
+    def _declared_script_flags(self, name: str, what: bytes):
+        scripting = getattr(self, "scripting", None)
+        if scripting is None:
+            return None
+        from ..scripting.engine import parse_shebang_flags, sha1hex
+        if name in ("fcall", "fcall_ro"):
+            fi = scripting.functions.get(what.lower())
+            return fi.flags if fi is not None else None
+        if name in ("evalsha", "evalsha_ro"):
+            script = scripting.scripts.get(what) or scripting.scripts.get(what.lower())
+            return script.flags if script is not None else None
+        if name in ("eval", "eval_ro"):
+            script = scripting.scripts.get(sha1hex(what))
+            if script is not None:
+                return script.flags
+            try:
+                return parse_shebang_flags(what)[0]
+            except CommandError:
+                return None
+        return None
 
     def unpause(self) -> None:
         self.paused_until = 0.0

@@ -45,7 +45,7 @@ class _Prefix:
     __slots__ = ("keys", "clients")
 
     def __init__(self):
-        self.keys: dict = {}          # key changed this cycle -> client that changed it (or None)
+        self.keys: dict = {}          # key changed this cycle -> tracking state of its writer, or None
         self.clients: dict = {}       # Client -> None
 
 
@@ -115,16 +115,17 @@ class Tracking:
         """Hook run by Server.call after each command of a client with tracking on."""
         st = c.tracking
         if c.in_script:
+            # A script's client (sharing its caller's state): the caller's hook does the rest.
             if cmd.is_readonly:
                 st.script_read = True
-        elif not st.bcast:
-            if cmd.group == "scripting":
-                # A script that read something makes its declared keys tracked.
-                if st.script_read:
-                    st.script_read = False
-                    self._remember(c, st, cmd.keys(argv))
-            elif cmd.is_readonly and "pubsub" not in cmd.flags:
+            return
+        if cmd.group == "scripting":
+            # A script that read something makes its declared keys tracked.
+            read, st.script_read = st.script_read, False
+            if read and not st.bcast:
                 self._remember(c, st, cmd.keys(argv))
+        elif cmd.is_readonly and not st.bcast and "pubsub" not in cmd.flags:
+            self._remember(c, st, cmd.keys(argv))
         # CLIENT CACHING covers the next command (or transaction); CLIENT subcommands keep it.
         if st.caching and not c.in_multi and (cmd.parent is None or cmd.parent.name != "client"):
             st.caching = False
@@ -155,8 +156,11 @@ class Tracking:
     def invalidate(self, key: bytes, expired: bool = False, bcast: bool = True) -> None:
         server = self.server
         current = server.current_client
+        # Clients are told apart by their tracking state: a script's client shares its caller's,
+        # so the caller's NOLOOP and reply ordering also cover the writes of its scripts.
+        mine = current.tracking if current is not None else None
         if bcast and self.prefixes:
-            by = None if expired else current
+            by = None if expired else mine
             for p, state in self.prefixes.items():
                 if key.startswith(p):
                     state.keys[key] = by
@@ -175,7 +179,7 @@ class Tracking:
             st = target.tracking
             if st is None or st.bcast:
                 continue
-            if target is current:
+            if st is mine:
                 if st.noloop:
                     continue
                 # Its own command changed the key: the message follows the command's reply.
@@ -201,9 +205,10 @@ class Tracking:
         """FLUSHALL / FLUSHDB: every tracking client is told everything is stale."""
         server = self.server
         current = server.current_client
+        mine = current.tracking if current is not None else None
         for c in list(server.clients.values()):
             if c.tracking is not None:
-                if c is current:
+                if c.tracking is mine:
                     self._defer(c, None)
                 else:
                     self.send(c, None)
@@ -242,7 +247,7 @@ class Tracking:
                 if st is None:
                     continue
                 if st.noloop:
-                    keys = [k for k in everything if changed[k] is not c]
+                    keys = [k for k in everything if changed[k] is not st]
                     if not keys:
                         continue
                 else:

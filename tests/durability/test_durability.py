@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from .helpers import Node, info, make_dir, run_until_exit, wait_bgsave, wait_for, wait_rewrite
+from .helpers import Node, info, make_dir, run_until_exit, wait_bgsave, wait_for
 
 
 def _resp(*args) -> bytes:

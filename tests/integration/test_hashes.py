@@ -300,12 +300,14 @@ def test_fields_expire_actively_with_events(r):
 
 
 def test_overwriting_a_field_clears_its_ttl(r):
-    r.hset("h", mapping={"a": 1, "b": 2, "c": 3})
-    r.execute_command("HEXPIRE", "h", 100, "FIELDS", 3, "a", "b", "c")
+    r.hset("h", mapping={"a": 1, "b": 2, "c": 3, "d": 4})
+    r.execute_command("HEXPIRE", "h", 100, "FIELDS", 4, "a", "b", "c", "d")
     r.hset("h", "a", "new")
-    r.hincrby("h", "b", 1)
     r.hsetnx("h", "c", "ignored")
-    assert r.execute_command("HTTL", "h", "FIELDS", 3, "a", "b", "c") == [-1, -1, 100]
+    # HINCRBY and HINCRBYFLOAT keep the expiry, as in Redis 7.4
+    assert r.hincrby("h", "b", 1) == 3
+    assert r.hincrbyfloat("h", "d", 0.5) == 4.5
+    assert r.execute_command("HTTL", "h", "FIELDS", 4, "a", "b", "c", "d") == [-1, 100, 100, 100]
     r.hdel("h", "c")
     r.hset("h", "c", "again")
     assert r.execute_command("HTTL", "h", "FIELDS", 1, "c") == [-1]
@@ -320,6 +322,32 @@ def test_field_ttls_survive_copy_and_rename(r):
         assert r.execute_command("HTTL", key, "FIELDS", 2, "a", "b") == [100, -1]
     r.execute_command("HPEXPIRE", "h2", 30, "FIELDS", 1, "a")
     assert r.execute_command("HTTL", "h3", "FIELDS", 1, "a") == [100]  # the copy is independent
+
+
+@pytest.mark.parametrize("how", ["rename", "copy", "move", "swapdb"])
+def test_active_expiry_follows_keys_moved_around(r, how):
+    r.hset("h", "a", "1")
+    r.execute_command("HPEXPIRE", "h", 80, "FIELDS", 1, "a")
+    if how == "rename":
+        r.rename("h", "h2")
+        where, key = 0, "h2"
+    elif how == "copy":
+        r.copy("h", "h2")
+        where, key = 0, "h2"
+    elif how == "move":
+        r.move("h", 1)
+        where, key = 1, "h"
+    else:
+        r.swapdb(0, 1)
+        where, key = 1, "h"
+    r.execute_command("SELECT", where)
+    try:
+        deadline = time.time() + 3
+        while r.exists(key) and time.time() < deadline:  # EXISTS never expires fields itself
+            time.sleep(0.05)
+        assert r.exists(key) == 0
+    finally:
+        r.execute_command("SELECT", 0)
 
 
 def test_hrandfield_and_hscan_skip_expired_fields(r):

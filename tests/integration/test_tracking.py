@@ -345,3 +345,55 @@ def test_reset_turns_tracking_off(conns):
     tracked.call("RESET")
     writer.call("SET", "k", "1")
     assert tracked.call("CLIENT", "TRACKINGINFO").startswith(b"*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff")
+
+
+def _has_eval(conn) -> bool:
+    return b"eval" in conn.call("COMMAND", "INFO", "EVAL")
+
+
+def test_noloop_covers_writes_of_own_scripts(ember):
+    c = Raw(ember.port)
+    try:
+        if not _has_eval(c):
+            pytest.skip("scripting not built")
+        c.call("HELLO", "3")
+        c.call("CLIENT", "TRACKING", "ON", "NOLOOP")
+        c.call("SET", "key1", "1")
+        assert c.call("GET", "key1") == b"$1\r\n1\r\n"
+        assert c.call("EVAL", "return redis.call('set', KEYS[1], '2')", "1", "key1") == b"+OK\r\n"
+        assert c.call("GET", "key1") == b"$1\r\n2\r\n"
+    finally:
+        c.close()
+
+
+def test_script_write_invalidates_after_its_reply(ember):
+    c = Raw(ember.port)
+    try:
+        if not _has_eval(c):
+            pytest.skip("scripting not built")
+        c.call("HELLO", "3")
+        c.call("CLIENT", "TRACKING", "ON")
+        c.call("GET", "key1")
+        assert c.call("EVAL", "return redis.call('set', KEYS[1], '2')", "1", "key1") == b"+OK\r\n"
+        assert c.read_reply() == push(b"key1")
+    finally:
+        c.close()
+
+
+def test_scripts_track_declared_keys_only_when_they_read(conns):
+    tracked, _, _, writer = conns
+    if not _has_eval(tracked):
+        pytest.skip("scripting not built")
+    tracked.call("CLIENT", "TRACKING", "ON")
+    writer.call("MSET", "key2", "1", "key2", "1")
+    tracked.call("EVAL", "redis.call('set', 'key3', 'bar')", "2", "key1", "key2")
+    writer.call("MSET", "key2", "2", "key1", "2")
+    tracked.call("EVAL", "redis.call('get', 'key3')", "2", "key1", "key2")
+    writer.call("MSET", "key2", "2", "key1", "2")
+    assert [tracked.read_reply(), tracked.read_reply()] == [push(b"key2"), push(b"key1")]
+    tracked.call("EVAL_RO", "redis.call('ping')", "2", "key1", "key2")
+    writer.call("MSET", "key2", "2", "key1", "2")
+    tracked.call("EVAL_RO", "redis.call('get', 'key1')", "2", "key1", "key2")
+    writer.call("MSET", "key2", "3", "key1", "3")
+    assert [tracked.read_reply(), tracked.read_reply()] == [push(b"key2"), push(b"key1")]
+    assert tracked.call("PING") == b"+PONG\r\n"

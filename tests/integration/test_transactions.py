@@ -288,3 +288,67 @@ def test_propagation_uses_rewritten_commands():
     names = [argv[0] for _, argv in seen]
     assert names == [b"MULTI", b"SET", b"SET", b"EXEC"]
     assert seen[1][1][3] == b"PXAT"
+
+
+# --- CLIENT PAUSE and transactions ----------------------------------------------------------------
+
+def _blocked_clients(raw) -> int:
+    info = raw.call("INFO", "clients")
+    return int(info.split(b"blocked_clients:")[1].split(b"\r\n")[0])
+
+
+def test_pause_write_holds_queued_writes_and_exec(raw, ember):
+    writer, other = Raw(ember.port), Raw(ember.port)
+    try:
+        assert writer.call("MULTI") == b"+OK\r\n"
+        assert writer.call("GET", "x") == b"+QUEUED\r\n"
+        raw.call("CLIENT", "PAUSE", "60000", "WRITE")
+        writer.cmd("SET", "x", "1")            # held, even though it would only be queued
+        other.call("MULTI")
+        other.call("PING")
+        assert other.call("EXEC") == b"*1\r\n+PONG\r\n"   # read-only transactions run
+        time.sleep(0.1)
+        assert _blocked_clients(raw) == 1
+        raw.call("CLIENT", "UNPAUSE")
+        assert writer.read_reply() == b"+QUEUED\r\n"
+        assert writer.call("EXEC") == b"*2\r\n$-1\r\n+OK\r\n"
+    finally:
+        raw.call("CLIENT", "UNPAUSE")
+        writer.close()
+        other.close()
+
+
+def test_pause_write_holds_exec_with_queued_writes(raw, ember):
+    writer = Raw(ember.port)
+    try:
+        writer.call("MULTI")
+        writer.call("SET", "x", "1")
+        raw.call("CLIENT", "PAUSE", "60000", "WRITE")
+        writer.cmd("EXEC")
+        time.sleep(0.1)
+        assert _blocked_clients(raw) == 1
+        assert raw.call("GET", "x") == b"$-1\r\n"
+        raw.call("CLIENT", "UNPAUSE")
+        assert writer.read_reply() == b"*1\r\n+OK\r\n"
+    finally:
+        raw.call("CLIENT", "UNPAUSE")
+        writer.close()
+
+
+def test_pause_inside_transaction_starts_after_exec(raw, ember):
+    other = Raw(ember.port)
+    try:
+        raw.call("MULTI")
+        raw.call("SET", "a", "1")
+        raw.call("CLIENT", "PAUSE", "60000", "WRITE")
+        raw.call("SET", "b", "1")
+        assert raw.call("EXEC") == b"*3\r\n+OK\r\n+OK\r\n+OK\r\n"
+        other.cmd("SET", "c", "1")
+        time.sleep(0.1)
+        assert _blocked_clients(raw) == 1
+        assert raw.call("MGET", "a", "b", "c") == b"*3\r\n$1\r\n1\r\n$1\r\n1\r\n$-1\r\n"
+        raw.call("CLIENT", "UNPAUSE")
+        assert other.read_reply() == b"+OK\r\n"
+    finally:
+        raw.call("CLIENT", "UNPAUSE")
+        other.close()

@@ -23,7 +23,7 @@ _MB = 1 << 20
 
 
 class Store:
-    def __init__(self, path: str, cache_bytes: int):
+    def __init__(self, path: str, cache_bytes: int, read_only: bool = False):
         self.path = os.path.abspath(path)
         opt = rocksdict.Options(raw_mode=True)
         opt.create_if_missing(True)
@@ -41,7 +41,10 @@ class Store:
         opt.set_write_buffer_size(min(32 * _MB, max(4 * _MB, cache_bytes // 4)))
         opt.set_max_write_buffer_number(3)
         opt.set_keep_log_file_num(2)
-        self.db = rocksdict.Rdict(self.path, opt)
+        if read_only:
+            self.db = rocksdict.Rdict(self.path, opt, access_type=rocksdict.AccessType.read_only())
+        else:
+            self.db = rocksdict.Rdict(self.path, opt)
         self._sync_opts = rocksdict.WriteOptions()
         self._sync_opts.sync = True
         self._nosync_opts = rocksdict.WriteOptions()
@@ -53,24 +56,26 @@ class Store:
         return self.db.get(key)
 
     def iterate(self, lower: bytes, upper: bytes):
-        """A pinned iterator over [lower, upper), positioned at ``lower``."""
-        ro = rocksdict.ReadOptions(raw_mode=True)
+        """A pinned iterator over [lower, upper), positioned at ``lower``, and the read options
+        it was made with: the caller must keep both alive (the iterator does not own its
+        bounds, and reads freed memory once the options are gone)."""
+        ro = rocksdict.ReadOptions()
         ro.set_iterate_lower_bound(lower)
         ro.set_iterate_upper_bound(upper)
         it = self.db.iter(ro)
         it.seek(lower)
-        return it
+        return it, ro
 
     def items(self, lower: bytes, upper: bytes):
         """(key, value) pairs of [lower, upper) from one pinned iterator."""
-        it = self.iterate(lower, upper)
+        it, _bounds = self.iterate(lower, upper)
         while it.valid():
             yield it.key(), it.value()
             it.next()
 
     def raw_iterator(self):
         """An unbounded pinned iterator (for a snapshot read of several ranges)."""
-        return self.db.iter(rocksdict.ReadOptions(raw_mode=True))
+        return self.db.iter(rocksdict.ReadOptions())
 
     # --- writes ---------------------------------------------------------------------
     def write(self, ops: dict, ranges=(), sync: bool = False) -> None:

@@ -1,0 +1,919 @@
+"""The disk engine: the ``Database`` interface over one ordered key-value store.
+
+One ``DiskEngine`` per server owns the store, the decoded-value cache and the
+write batch being built; each logical database is a ``DiskDatabase`` over a
+physical namespace of it (see encoding.py for the record layouts).
+
+Writes of a command go to ``overlay`` (puts and deletes keyed by store key)
+and to the journals of cached collections; reads look at the cache, then the
+overlay, then the store, so a command sees its own writes before they are
+committed.  The batch is committed atomically before the next reply leaves
+the server (``server.before_reply``), with an fsync under ``disk-sync
+always``; ``everysec`` syncs the write-ahead log from a thread once a second.
+Either way a committed batch has reached the OS, so it survives kill -9.
+
+Commits, conversions of plain values to journaled ones and cache evictions
+happen only between commands (``server.current_client`` is None): a command
+may hold a collection object across its own calls into the keyspace.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import weakref
+from collections import OrderedDict
+
+from ..base import Database
+from . import encoding as enc
+from .encoding import FLAG_EXPIRE, STREAM, STRING
+from .journal import JOURNALED, Entry, kind_of, load_value, meta_bytes, to_journaled, write_all, \
+    write_dirty
+from .store import Store
+
+_MISSING = object()
+_ATIME_KEEP = 1 << 17          # access times remembered (OBJECT IDLETIME / LRU); oldest dropped
+_CURSORS_KEEP = 1024           # SCAN resume points kept per database
+_AUTO_COMMIT_OPS = 50000       # a batch this big is written even in the middle of a command
+_GC_JOBS_PER_TICK = 32
+_GC_POINT_DELETE_MAX = 64      # smaller stale collections are deleted key by key (no range tombstone)
+# Stream commands that never touch consumer groups: their writes skip rewriting the groups record.
+_NO_GROUP_CHANGE = frozenset(("xadd", "xtrim", "xdel", "xsetid"))
+
+
+class DiskEngine:
+    def __init__(self, server, path: str):
+        self.server = server
+        cfg = server.config
+        budget = max(cfg.disk_cache_size, 1 << 20)
+        # Half the budget decodes collections in Python, half caches RocksDB blocks.
+        self.cache_budget = budget // 2
+        self.store = Store(path, budget - self.cache_budget)
+        self.path = self.store.path
+        self.sync_mode = cfg.disk_sync
+        self.cache: OrderedDict = OrderedDict()   # mkey -> Entry (collections only)
+        self.cache_bytes = 0
+        self.overlay: dict = {}                   # store key -> bytes | None (pending batch)
+        self.dirty: dict = {}                     # mkey -> Entry with journaled changes
+        self.counts: dict = {}                    # pid -> [keys, expires]
+        self.counts_dirty: set = set()
+        self.state_dirty = False
+        self.hits = self.misses = 0
+        self.commits = 0
+        self.read_only = False
+        self.os_pid = os.getpid()
+        self._next_hook = None
+        self.held: list = []            # (connection, reply bytes) waiting for the WAL fsync
+        self.release_scheduled = False
+        self.need_sync = False
+        self.unsynced = False
+        self.imported = self.store.get(enc.IMPORTED_KEY) is not None
+        self.gc_pending = True
+        raw = self.store.get(enc.STATE_KEY)
+        if raw is None:
+            self.next_version, self.next_pid, self.gc_seq, self.pids = 1, 1, 0, []
+        else:
+            self.next_version, self.next_pid, self.gc_seq, self.pids = enc.decode_state(raw)
+        while len(self.pids) < cfg.databases:
+            self.pids.append(self.new_pid())
+        for pid in self.pids:
+            raw = self.store.get(enc.count_key(pid))
+            self.counts[pid] = list(enc.decode_counts(raw)) if raw is not None else [0, 0]
+        self.dbs = [DiskDatabase(i, self, self.pids[i]) for i in range(cfg.databases)]
+        self._stop = threading.Event()
+        self._syncer = None
+        if self.sync_mode == "everysec":
+            self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
+                                            daemon=True)
+            self._syncer.start()
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _child_after_fork(ref))
+
+    # --- ids ------------------------------------------------------------------------------
+    def new_version(self) -> int:
+        v = self.next_version
+        self.next_version = v + 1
+        self.state_dirty = True
+        return v
+
+    def new_pid(self) -> int:
+        p = self.next_pid
+        self.next_pid = p + 1
+        self.state_dirty = True
+        return p
+
+    # --- the batch --------------------------------------------------------------------------
+    def register(self, e: Entry) -> None:
+        self.dirty[e.mkey] = e
+        self.arm()
+
+    def arm(self) -> None:
+        """Make sure the batch is committed before the next reply is written."""
+        server = self.server
+        current = server.before_reply
+        if current is not self._before_reply:
+            self._next_hook = current      # chain whatever was there (the AOF's hook)
+            server.before_reply = self._before_reply
+        sinks = server.propagation_sinks
+        if sinks:
+            # The AOF's sink installs its own hook after each write: come back after it.
+            if sinks[-1] is not self._rearm:
+                if self._rearm in sinks:
+                    sinks.remove(self._rearm)
+                sinks.append(self._rearm)
+            elif len(sinks) == 1:
+                sinks.pop()     # nobody else listens any more
+
+    def _rearm(self, db_index, argv) -> None:
+        if self.overlay or self.dirty:
+            self.arm()
+
+    def _before_reply(self, conn, data: bytes) -> bool:
+        """``server.before_reply``: commit, then let the reply go (True: held for the sync)."""
+        server = self.server
+        nxt = self._next_hook
+        self._next_hook = None
+        server.before_reply = None
+        group = self.sync_mode == "always" and nxt is None and not server.config.appendonly
+        if server.current_client is None:
+            self.commit(defer_sync=group)
+        elif self.overlay or self.dirty:
+            self.arm()      # a reply sent mid-command (pub/sub, monitor): commit at the next one
+        if self.need_sync:
+            client = conn.client
+            if not group or client is None or client.closing:
+                self.sync_pending()
+            else:
+                # disk-sync always: one fsync for every reply of this event-loop turn, which
+                # all wait for it (Redis's beforeSleep group commit).
+                self.held.append((conn, data))
+                if not self.release_scheduled:
+                    self.release_scheduled = True
+                    server.loop.call_soon(self._release)
+                server.before_reply = self._before_reply
+                return True
+        if nxt is not None:
+            return nxt(conn, data)
+        return False
+
+    def sync_pending(self) -> None:
+        if self.need_sync:
+            self.need_sync = False
+            self.store.sync_wal()
+
+    def _release(self) -> None:
+        self.release_scheduled = False
+        self.commit(defer_sync=True)
+        self.sync_pending()
+        held, self.held = self.held, []
+        for conn, data in held:
+            if conn.transport is not None:
+                conn.transport.write(data)
+        server = self.server
+        if server.before_reply is self._before_reply and not (self.overlay or self.dirty):
+            server.before_reply = None
+
+    def pending(self) -> bool:
+        return bool(self.overlay or self.dirty or self.counts_dirty or self.state_dirty)
+
+    def maybe_autocommit(self) -> None:
+        if len(self.overlay) > _AUTO_COMMIT_OPS:
+            self.commit()
+
+    def commit(self, defer_sync: bool = False) -> None:
+        """Write the batch atomically (sync per disk-sync); convert and evict between commands.
+
+        ``defer_sync``: under disk-sync always, leave the fsync to ``sync_pending`` (group commit).
+        """
+        if self.read_only or not self.pending():
+            return
+        between = self.server.current_client is None
+        ops = self.overlay
+        keep = []
+        cache = self.cache
+        for e in self.dirty.values():
+            e.registered = False
+            if e.plain:
+                if between:
+                    obj = e.obj = to_journaled(e.obj)
+                    obj._e = e
+                    e.plain = False
+                else:
+                    keep.append(e)          # not journaled yet: rewritten again next time
+            if e.rewrite:
+                if e.persisted:
+                    self._gc_version(e.pid, e.key, e.version, len(e.obj))
+                    e.version = self.new_version()
+                write_all(e, ops)
+                e.persisted = True
+                e.rewrite = e.plain
+            else:
+                write_dirty(e, ops, self.store.get)
+            ops[e.mkey] = meta_bytes(e)
+            size = e.unit * len(e.obj) + 200
+            if e.mkey in cache:
+                self.cache_bytes += size - e.size
+            e.size = size
+        for pid in self.counts_dirty:
+            c = self.counts.get(pid)
+            if c is not None:
+                ops[enc.count_key(pid)] = enc.encode_counts(c[0], c[1])
+        if self.state_dirty:
+            ops[enc.STATE_KEY] = enc.encode_state(self.next_version, self.next_pid, self.gc_seq,
+                                                  self.pids)
+        always = self.sync_mode == "always"
+        self.store.write(ops, sync=always and not defer_sync)
+        if always and defer_sync:
+            self.need_sync = True
+        self.commits += 1
+        self.overlay = {}
+        self.dirty = {}
+        self.counts_dirty = set()
+        self.state_dirty = False
+        self.unsynced = True
+        if keep:
+            for e in keep:
+                e.registered = True
+                self.dirty[e.mkey] = e
+            self.arm()
+        if between and self.cache_bytes > self.cache_budget:
+            self._evict()
+
+    # --- cache ------------------------------------------------------------------------------
+    def cache_put(self, e: Entry) -> None:
+        old = self.cache.pop(e.mkey, None)
+        if old is not None:
+            self.cache_bytes -= old.size
+        self.cache[e.mkey] = e
+        self.cache_bytes += e.size
+
+    def cache_drop(self, e: Entry) -> None:
+        if self.cache.pop(e.mkey, None) is not None:
+            self.cache_bytes -= e.size
+        if e.registered:
+            self.dirty.pop(e.mkey, None)
+            e.registered = False
+        e.detach()
+
+    def _evict(self) -> None:
+        """Drop least recently used clean entries until the cache fits its budget."""
+        cache = self.cache
+        target = self.cache_budget * 9 // 10
+        victims = []
+        total = self.cache_bytes
+        for mkey, e in cache.items():
+            if total <= target:
+                break
+            if not e.registered:
+                victims.append(e)
+                total -= e.size
+        for e in victims:
+            self.cache_drop(e)
+
+    # --- GC ---------------------------------------------------------------------------------
+    def _gc_job(self, count: int, ranges: list) -> None:
+        self.gc_seq += 1
+        self.state_dirty = True
+        self.overlay[enc.gc_key(self.gc_seq)] = enc.encode_gc(count, ranges)
+        self.gc_pending = True
+
+    def _gc_version(self, pid: int, key: bytes, version: int, count: int) -> None:
+        """The members of an old version of a key are garbage now."""
+        ranges = []
+        for tag in (b"s", b"z"):
+            p = enc.sub_prefix(tag, pid, key, version)
+            ranges.append((p, enc.next_prefix(p)))
+        self._gc_job(count, ranges)
+
+    def gc_namespace(self, pid: int) -> None:
+        ranges = []
+        for tag in (b"m", b"s", b"z", b"x"):
+            p = tag + enc.pid_bytes(pid)
+            ranges.append((p, enc.next_prefix(p)))
+        self._gc_job(1 << 62, ranges)
+
+    def gc_step(self) -> int:
+        """Reclaim a bounded number of stale ranges; returns how many jobs ran."""
+        if not self.gc_pending:
+            return 0
+        ops: dict = {}
+        ranges = []
+        jobs = 0
+        store = self.store
+        for k, v in store.items(enc.GC_PREFIX, enc.next_prefix(enc.GC_PREFIX)):
+            count, job_ranges = enc.decode_gc(v)
+            for start, end in job_ranges:
+                if count <= _GC_POINT_DELETE_MAX:
+                    for sk, _sv in store.items(start, end):
+                        ops[sk] = None
+                else:
+                    ranges.append((start, end))
+            ops[k] = None
+            jobs += 1
+            if jobs >= _GC_JOBS_PER_TICK:
+                break
+        if jobs:
+            store.write(ops, ranges)
+        else:
+            self.gc_pending = False
+        return jobs
+
+    # --- streams ------------------------------------------------------------------------------
+    def stream_access(self, e: Entry) -> None:
+        """Stream commands also change fields and consumer groups directly, so any stream a
+        writing command looks at has its metadata (and groups) written again."""
+        c = self.server.current_client
+        cmd = c.cur_cmd if c is not None else None
+        if cmd is not None and cmd.is_readonly and not c.in_exec:
+            return
+        if cmd is None or c.in_exec or cmd.name not in _NO_GROUP_CHANGE:
+            e.groups_dirty = True
+        e.touch_meta()
+
+    # --- cron / shutdown ------------------------------------------------------------------------
+    def cron(self) -> None:
+        if self.read_only:
+            return
+        self.commit()
+        if not self.imported and not self.server.loading:
+            self.overlay[enc.IMPORTED_KEY] = b"1"
+            self.imported = True
+            self.commit()
+        if self.gc_step():
+            self.unsynced = True
+        if self.sync_mode == "everysec" and self._syncer is None:
+            self.sync_now()
+
+    def sync_now(self) -> None:
+        if self.unsynced:
+            self.unsynced = False
+            self.store.sync_wal()
+
+    def _sync_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                self.sync_now()
+            except Exception:
+                pass
+
+    def on_shutdown(self, save) -> bool:
+        self.commit()
+        self.sync_pending()
+        self.unsynced = True
+        self.sync_now()
+        return True
+
+    def close(self) -> None:
+        self._stop.set()
+        if not self.read_only:
+            self.commit()
+            self.store.close()
+
+    # --- start-up: import dump.rdb once ------------------------------------------------------
+    def startup(self) -> None:
+        """Runs before the snapshot loader: once the store holds the dataset, skip loading it."""
+        server = self.server
+        if not self.imported:
+            return      # first start: the RDB loader imports dump.rdb through DiskDatabase.set
+        rdb = getattr(server, "rdb", None)
+        hooks = server.startup_hooks
+        for i, hook in enumerate(hooks):
+            if rdb is not None and hook == rdb.startup:
+                hooks[i] = self._startup_without_load
+        server.log_notice("DB loaded from the disk engine (%s)" % self.path)
+
+    def _startup_without_load(self) -> None:
+        aof = getattr(self.server, "aof", None)
+        if aof is None:
+            return
+        aof.load_manifest()
+        if self.server.config.appendonly and hasattr(aof, "_open_on_start"):
+            aof._open_on_start()
+
+    # --- INFO -----------------------------------------------------------------------------------
+    def info_fields(self) -> list:
+        lookups = self.hits + self.misses
+        return [
+            ("disk_engine_dir", self.path),
+            ("disk_sync", self.sync_mode),
+            ("disk_used_bytes", self.store.disk_usage()),
+            ("disk_live_data_bytes", self.store.property("rocksdb.estimate-live-data-size")),
+            ("disk_cache_budget", self.server.config.disk_cache_size),
+            ("disk_value_cache_bytes", self.cache_bytes),
+            ("disk_value_cache_keys", len(self.cache)),
+            ("disk_value_cache_hits", self.hits),
+            ("disk_value_cache_misses", self.misses),
+            ("disk_value_cache_hit_rate", "%.4f" % (self.hits / lookups if lookups else 0.0)),
+            ("disk_block_cache_bytes", self.store.property("rocksdb.block-cache-usage")),
+            ("disk_memtable_bytes", self.store.property("rocksdb.cur-size-all-mem-tables")),
+            ("disk_commits", self.commits),
+            ("disk_pending_ops", len(self.overlay) + len(self.dirty)),
+        ]
+
+
+def _child_after_fork(ref) -> None:
+    """In a forked child (BGSAVE): the parent's RocksDB handle is unusable (its threads are
+    gone and the child closes inherited descriptors), so reads go to a read-only view of the
+    store opened on first use, a consistent point-in-time image.  Nothing is written."""
+    engine = ref()
+    if engine is None:
+        return
+    engine.read_only = True
+    engine._stop.set()
+    engine.store = _ReadOnlyStore(engine.path)
+    engine.cache = OrderedDict()
+    engine.cache_bytes = 0
+    engine.overlay = {}
+    engine.dirty = {}
+
+
+class _ReadOnlyStore:
+    def __init__(self, path: str):
+        self.path = path
+        self._store = None
+
+    def __getattr__(self, name):
+        if self._store is None:
+            self._store = Store(self.path, 8 << 20, read_only=True)
+        return getattr(self._store, name)
+
+
+# ------------------------------------------------------------------------------- a database
+
+class DiskDatabase(Database):
+    __slots__ = ("index", "engine", "hooks", "pid", "_mp", "atime", "lfu", "notify_new",
+                 "_cursors", "_cursor_seq", "_x_low")
+
+    def __init__(self, index: int, engine: DiskEngine, pid: int):
+        self.index = index
+        self.engine = engine
+        self.hooks = engine.server
+        self.pid = pid
+        self._mp = enc.meta_prefix(pid)
+        self.atime: dict = {}       # key -> access clock, for the keys used most recently
+        self.lfu: dict = {}         # key -> LFU counter (LFU policies, RESTORE FREQ)
+        self.notify_new = False
+        self._cursors: OrderedDict = OrderedDict()   # SCAN cursor -> store key to resume at
+        self._cursor_seq = 0
+        self._x_low = 0             # every expiry index entry before this time was handled
+
+    # --- finding a key --------------------------------------------------------------------
+    def _find(self, mkey: bytes):
+        """The cached Entry, the raw metadata bytes, or None."""
+        eng = self.engine
+        e = eng.cache.get(mkey)
+        if e is not None:
+            return e
+        raw = eng.overlay.get(mkey, _MISSING)
+        if raw is _MISSING:
+            raw = eng.store.get(mkey)
+        return raw
+
+    def _load(self, mkey: bytes, key: bytes, raw: bytes) -> Entry:
+        """Materialize a collection from its members (and keep it in the cache)."""
+        eng = self.engine
+        eng.misses += 1
+        kind = raw[0]
+        version, _count, _tail = enc.decode_collection(raw)
+        e = Entry(eng, self.pid, key, mkey, kind, version, None)
+        e.persisted = True
+        e.expire = enc.meta_expire(raw)
+        e.obj = load_value(e, raw, eng.store)
+        e.obj._e = e
+        eng.cache_put(e)
+        if eng.overlay.pop(mkey, _MISSING) is not _MISSING:
+            e.touch_meta()      # its pending metadata now lives in the entry
+        return e
+
+    def _value(self, mkey, key, found):
+        """The value for a found record (loading a collection if needed)."""
+        if type(found) is Entry:
+            return found.obj
+        if found[0] == STRING:
+            return enc.string_payload(found)
+        return self._load(mkey, key, found).obj
+
+    def _touch_access(self, key) -> None:
+        hooks = self.hooks
+        at = self.atime
+        at.pop(key, None)
+        at[key] = hooks.lru_clock
+        if len(at) > _ATIME_KEEP:
+            for k in list(at)[:_ATIME_KEEP // 8]:
+                del at[k]
+        if hooks.lfu_enabled:
+            hooks.lfu_touch(self, key)
+
+    # --- reads -----------------------------------------------------------------------------
+    def lookup(self, key):
+        return self._lookup(key, True)
+
+    def lookup_notouch(self, key):
+        return self._lookup(key, False)
+
+    def _lookup(self, key, touch: bool):
+        mkey = self._mp + key
+        eng = self.engine
+        e = eng.cache.get(mkey)
+        if e is not None:
+            when = e.expire
+            if when is not None and self.hooks.now_ms() > when:
+                if self.hooks.may_expire():
+                    self._expire(key)
+                return None
+            eng.hits += 1
+            eng.cache.move_to_end(mkey)
+            if e.kind == STREAM:
+                eng.stream_access(e)
+            if touch and self.hooks.touch_enabled:
+                self._touch_access(key)
+            return e.obj
+        raw = eng.overlay.get(mkey, _MISSING)
+        if raw is _MISSING:
+            raw = eng.store.get(mkey)
+        if raw is None:
+            return None
+        if raw[1] & FLAG_EXPIRE and self.hooks.now_ms() > enc.meta_expire(raw):
+            if self.hooks.may_expire():
+                self._expire(key)
+            return None
+        if touch and self.hooks.touch_enabled:
+            self._touch_access(key)
+        if raw[0] == STRING:
+            return enc.string_payload(raw)
+        if eng.read_only:
+            return self._snapshot_value(key, raw, eng.store)
+        e = self._load(mkey, key, raw)
+        if e.kind == STREAM:
+            eng.stream_access(e)
+        return e.obj
+
+    def contains(self, key) -> bool:
+        found = self._find(self._mp + key)
+        if found is None:
+            return False
+        when = found.expire if type(found) is Entry else enc.meta_expire(found)
+        if when is not None and self.hooks.now_ms() > when:
+            if self.hooks.may_expire():
+                self._expire(key)
+            return False
+        return True
+
+    def is_expired(self, key) -> bool:
+        when = self.get_expire(key)
+        return when is not None and self.hooks.now_ms() > when
+
+    def __len__(self) -> int:
+        return self.engine.counts[self.pid][0]
+
+    # --- writes ------------------------------------------------------------------------------
+    def _count(self, keys: int, expires: int) -> None:
+        eng = self.engine
+        c = eng.counts[self.pid]
+        c[0] += keys
+        c[1] += expires
+        eng.counts_dirty.add(self.pid)
+
+    def _forget(self, mkey: bytes, key: bytes, found) -> int | None:
+        """Drop what a key holds (members go to the GC); returns its expiry."""
+        eng = self.engine
+        if type(found) is Entry:
+            eng.cache_drop(found)
+            if found.persisted:
+                eng._gc_version(self.pid, key, found.version, len(found.obj))
+            return found.expire
+        if found[0] != STRING:
+            version, count, _tail = enc.decode_collection(found)
+            eng._gc_version(self.pid, key, version, count)
+        return enc.meta_expire(found)
+
+    def set(self, key, value, keepttl: bool = False) -> None:
+        mkey = self._mp + key
+        eng = self.engine
+        found = self._find(mkey)
+        if type(found) is Entry and found.obj is value:
+            # The same collection stored again: only the TTL may change.
+            if not keepttl and found.expire is not None:
+                self._drop_expire(key, found.expire)
+                found.expire = None
+                found.touch_meta()
+            return
+        expire = None
+        if found is None:
+            self._count(1, 0)
+            if self.notify_new:
+                self.hooks.key_added(self, key)
+        else:
+            old_expire = self._forget(mkey, key, found)
+            if old_expire is not None:
+                if keepttl:
+                    expire = old_expire
+                else:
+                    self._drop_expire(key, old_expire)
+        if type(value) is bytes:
+            eng.overlay[mkey] = enc.encode_string(value, expire)
+        else:
+            eng.overlay.pop(mkey, None)
+            e = Entry(eng, self.pid, key, mkey, kind_of(value), eng.new_version(), value)
+            e.expire = expire
+            if type(value) in JOURNALED and value._e is None:
+                value._e = e
+            else:
+                if type(value) in JOURNALED:
+                    value = e.obj = value.copy()     # held by another key: never share
+                e.plain = True
+            e.size = e.unit * len(value) + 200
+            e.mark_rewrite()
+            eng.cache_put(e)
+        eng.arm()
+        self.atime[key] = self.hooks.lru_clock
+        if len(eng.overlay) > _AUTO_COMMIT_OPS:
+            eng.maybe_autocommit()
+
+    def _drop_expire(self, key, when: int) -> None:
+        self.engine.overlay[enc.expire_key(self.pid, when, key)] = None
+        self._count(0, -1)
+
+    def delete(self, key) -> bool:
+        mkey = self._mp + key
+        found = self._find(mkey)
+        if found is None:
+            return False
+        self._remove(mkey, key, found)
+        return True
+
+    def _remove(self, mkey, key, found) -> None:
+        eng = self.engine
+        expire = self._forget(mkey, key, found)
+        eng.overlay[mkey] = None
+        if expire is not None:
+            self._drop_expire(key, expire)
+        self._count(-1, 0)
+        self.atime.pop(key, None)
+        if self.lfu:
+            self.lfu.pop(key, None)
+        eng.arm()
+        if len(eng.overlay) > _AUTO_COMMIT_OPS:
+            eng.maybe_autocommit()
+
+    def pop(self, key):
+        mkey = self._mp + key
+        found = self._find(mkey)
+        if found is None:
+            return None
+        if type(found) is bytes and found[0] != STRING:
+            found = self._load(mkey, key, found)
+        value = found.obj if type(found) is Entry else enc.string_payload(found)
+        self._remove(mkey, key, found)
+        return value
+
+    def clear(self) -> int:
+        """FLUSHDB: the database moves to a fresh namespace; the old one goes to the GC."""
+        eng = self.engine
+        n = len(self)
+        old = self.pid
+        for e in [e for e in eng.cache.values() if e.pid == old]:
+            eng.cache_drop(e)
+        new = eng.new_pid()
+        eng.pids[self.index] = new
+        eng.gc_namespace(old)
+        eng.counts.pop(old, None)
+        eng.counts_dirty.discard(old)
+        eng.overlay[enc.count_key(old)] = None
+        eng.counts[new] = [0, 0]
+        eng.counts_dirty.add(new)
+        self.pid = new
+        self._mp = enc.meta_prefix(new)
+        self._cursors.clear()
+        self.atime = {}
+        self.lfu = {}
+        self._x_low = 0
+        eng.arm()
+        return n
+
+    def swap_contents(self, other) -> None:
+        """SWAPDB: the two databases exchange namespaces (O(1))."""
+        eng = self.engine
+        for attr in ("pid", "_mp", "atime", "lfu", "_cursors", "_x_low"):
+            a, b = getattr(self, attr), getattr(other, attr)
+            setattr(self, attr, b)
+            setattr(other, attr, a)
+        eng.pids[self.index] = self.pid
+        eng.pids[other.index] = other.pid
+        eng.state_dirty = True
+        eng.arm()
+
+    # --- expiry ------------------------------------------------------------------------------
+    def get_expire(self, key):
+        found = self._find(self._mp + key)
+        if found is None:
+            return None
+        return found.expire if type(found) is Entry else enc.meta_expire(found)
+
+    def _change_expire(self, key, when):
+        """Set (or, with None, remove) the expiry; returns the previous one (or _MISSING)."""
+        mkey = self._mp + key
+        found = self._find(mkey)
+        if found is None:
+            return _MISSING
+        eng = self.engine
+        if type(found) is Entry:
+            prev = found.expire
+            found.expire = when
+            found.touch_meta()
+        else:
+            prev = enc.meta_expire(found)
+            eng.overlay[mkey] = enc.with_expire(found, when)
+        if prev is not None:
+            eng.overlay[enc.expire_key(self.pid, prev, key)] = None
+        if when is not None:
+            eng.overlay[enc.expire_key(self.pid, when, key)] = b""
+            if when < self._x_low:
+                self._x_low = when
+        self._count(0, (when is not None) - (prev is not None))
+        eng.arm()
+        return prev
+
+    def set_expire(self, key, when_ms: int) -> None:
+        self._change_expire(key, when_ms)
+
+    def persist(self, key) -> bool:
+        if self.get_expire(key) is None:
+            return False
+        self._change_expire(key, None)
+        return True
+
+    def expires_count(self) -> int:
+        return self.engine.counts[self.pid][1]
+
+    def _expire(self, key) -> None:
+        self.delete(key)
+        self.hooks.key_expired(self, key)
+
+    def active_expire(self, deadline: float, batch: int = 20, threshold: float = 0.1) -> int:
+        """Walk the expiry index from the soonest time: every entry before now is due (or stale)."""
+        eng = self.engine
+        if eng.read_only:
+            return 0
+        eng.commit()    # expiry index entries still in the batch must be seen
+        now = self.hooks.now_ms()
+        xp = enc.expire_prefix(self.pid)
+        lower = enc.expire_key(self.pid, self._x_low, b"")
+        upper = enc.expire_key(self.pid, now, b"")
+        expired = seen = 0
+        cut = len(xp) + 8
+        low = now
+        for k, _v in eng.store.items(lower, upper):
+            when = enc._U64.unpack_from(k, len(xp))[0]
+            key = k[cut:]
+            found = self._find(self._mp + key)
+            current = None if found is None else (
+                found.expire if type(found) is Entry else enc.meta_expire(found))
+            if current == when:
+                self._expire(key)
+                expired += 1
+            elif eng.overlay.get(k, _MISSING) is _MISSING:
+                eng.overlay[k] = None       # left behind by a change of TTL
+                eng.arm()
+            seen += 1
+            if not seen % 16 and time.monotonic() > deadline:
+                low = when
+                break
+        self._x_low = low
+        return expired
+
+    # --- iteration -----------------------------------------------------------------------------
+    def iter_keys(self):
+        """Every live key, from a pinned snapshot of the store (the batch is committed first)."""
+        self.engine.commit()
+        return self._iter_keys(self.engine.store, self._mp, self.hooks.now_ms())
+
+    @staticmethod
+    def _iter_keys(store, mp, now):
+        cut = len(mp)
+        for k, v in store.items(mp, enc.next_prefix(mp)):
+            if v[1] & FLAG_EXPIRE and now > enc.meta_expire(v):
+                continue
+            yield k[cut:]
+
+    def scan(self, cursor: int, count: int):
+        """Keys in store order from where the cursor stopped: a key present for the whole
+        iteration is returned exactly once."""
+        eng = self.engine
+        eng.commit()
+        mp = self._mp
+        start = mp if cursor == 0 else self._cursors.pop(cursor, mp)
+        it, _bounds = eng.store.iterate(start, enc.next_prefix(mp))
+        cut = len(mp)
+        out = []
+        while it.valid() and len(out) < count:
+            out.append(it.key()[cut:])
+            it.next()
+        if not it.valid():
+            return 0, out
+        self._cursor_seq += 1
+        cid = self._cursor_seq
+        self._cursors[cid] = it.key()
+        while len(self._cursors) > _CURSORS_KEEP:
+            self._cursors.popitem(last=False)
+        return cid, out
+
+    def random_key(self):
+        eng = self.engine
+        for _ in range(100):
+            if not len(self):
+                return None
+            eng.commit()
+            key = self._random_store_key()
+            if key is None:
+                return None
+            when = self.get_expire(key)
+            if when is not None and self.hooks.now_ms() > when and self.hooks.may_expire():
+                self._expire(key)
+                continue
+            return key
+        return None
+
+    def _random_store_key(self):
+        store = self.engine.store
+        mp = self._mp
+        end = enc.next_prefix(mp)
+        cut = len(mp)
+        if len(self) <= 64:
+            keys = [k for k, _v in store.items(mp, end)]
+            return random.choice(keys)[cut:] if keys else None
+        # Seek to a random point between the first and the last key.
+        it, _bounds = store.iterate(mp, end)
+        if not it.valid():
+            return None
+        first = it.key()[cut:]
+        it.seek_to_last()
+        last = it.key()[cut:]
+        width = max(len(first), len(last)) + 1
+        lo = int.from_bytes(first.ljust(width, b"\x00"), "big")
+        hi = int.from_bytes(last.ljust(width, b"\x00"), "big")
+        target = random.randint(lo, hi).to_bytes(width, "big").rstrip(b"\x00")
+        it.seek(mp + target)
+        if not it.valid():
+            it.seek(mp)
+        return it.key()[cut:]
+
+    def iter_items(self):
+        """(db index, key, value, expire ms) of every key, expired ones included, from one
+        consistent snapshot of the store; values are plain (unjournaled) collections.
+
+        For a snapshot writer that does not fork (BGSAVE on the disk engine): the iterators are
+        pinned when this is called, so later writes are not seen."""
+        eng = self.engine
+        eng.commit()
+        store = eng.store
+        mp = self._mp
+        metas = store.items(mp, enc.next_prefix(mp))
+        source = _PinnedSource(store.raw_iterator())
+        cut = len(mp)
+        for k, raw in metas:
+            key = k[cut:]
+            expire = enc.meta_expire(raw)
+            if raw[0] == STRING:
+                yield self.index, key, enc.string_payload(raw), expire
+            else:
+                yield self.index, key, self._snapshot_value(key, raw, source), expire
+
+    def _snapshot_value(self, key, raw, source):
+        version, _count, _tail = enc.decode_collection(raw)
+        e = Entry(self.engine, self.pid, key, self._mp + key, raw[0], version, None)
+        return load_value(e, raw, source, journaled=False)
+
+    # --- metadata --------------------------------------------------------------------------------
+    def idle_ms(self, key) -> int:
+        t = self.atime.get(key)
+        if t is None:
+            return 0
+        return max(0, self.hooks.lru_clock - t) * 1000
+
+    def touch(self, key) -> None:
+        self.atime.pop(key, None)
+        self.atime[key] = self.hooks.lru_clock
+
+    def set_idle(self, key, seconds: int) -> None:
+        self.atime.pop(key, None)
+        self.atime[key] = self.hooks.lru_clock - seconds
+
+
+class _PinnedSource:
+    """``items(lower, upper)`` over one pinned iterator, so several ranges share a snapshot."""
+
+    def __init__(self, it):
+        self.it = it
+
+    def items(self, lower: bytes, upper: bytes):
+        it = self.it
+        it.seek(lower)
+        while it.valid():
+            k = it.key()
+            if k >= upper:
+                break
+            yield k, it.value()
+            it.next()
