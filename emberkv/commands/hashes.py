@@ -1,9 +1,11 @@
 """Hash commands, including Redis 7.4's per-field expiry (HEXPIRE family).
 
-Expired fields are removed whenever a command touches their hash (propagated
-as HDEL, announced as ``hexpired``; a hash left empty is deleted) and, in the
-background, by a cron hook that follows a queue of hashes ordered by their
-next field expiry.
+Field expiry follows Redis 7.4: a command that reads one field deletes it if
+its time has passed (propagated as HDEL, announced as ``hexpired``; a hash
+left empty is deleted), whole-hash reads (HGETALL, HSCAN...) skip expired
+fields, HRANDFIELD deletes them all first, and HLEN/HDEL see fields not yet
+deleted.  A cron hook deletes expired fields in the background, following a
+queue of hashes ordered by their next field expiry.
 """
 
 from __future__ import annotations
@@ -158,28 +160,10 @@ def _install_field_expiry(server) -> None:
     server.cron_hooks.append(server.hash_field_expiry.cron)
 
 
-def _purge(c, key: bytes, h):
-    """Apply lazy field expiry to a hash just looked up; None if it vanished."""
-    server = c.server
-    now = server.now_ms()
-    when = h.next_expire()
-    if when is not None and when < now:
-        if not server.may_expire():
-            # A replica hides expired fields but leaves deleting them to its master.
-            h = h.copy()
-            h.pop_expired(now)
-            return h if len(h) else None
-        _expire_fields(server, c.db, key, h, now)
-        if not len(h):
-            return None
-    server.hash_field_expiry.track(c.db, key, h)
-    return h
-
-
 def _hash_read(c, key: bytes):
     h = get_typed(c, key, b"hash")
-    if h is not None and h.has_ttl():
-        return _purge(c, key, h)
+    if h is not None and h.sched is None and h.has_ttl():
+        c.server.hash_field_expiry.track(c.db, key, h)
     return h
 
 
@@ -189,17 +173,9 @@ def _hash_write(c, key: bytes):
         return None
     if type(v) is bytes or v.kind != b"hash":
         err(WRONGTYPE)
-    if v.has_ttl():
-        return _purge(c, key, v)
+    if v.sched is None and v.has_ttl():
+        c.server.hash_field_expiry.track(c.db, key, v)
     return v
-
-
-def _hash_create(c, key: bytes):
-    h = _hash_write(c, key)
-    if h is None:
-        h = HashValue()
-        c.db.set(key, h)
-    return h
 
 
 def _written(c, key: bytes, event: bytes, dirty: int) -> None:
@@ -209,6 +185,62 @@ def _written(c, key: bytes, event: bytes, dirty: int) -> None:
     server.dirty += dirty
 
 
+def _now(c) -> int:
+    return c.server.now_ms()
+
+
+def _is_expired(h, field: bytes, now: int) -> bool:
+    when = h.field_expire(field)
+    return when is not None and when < now
+
+
+def _drop_expired(c, key: bytes, h, field: bytes, notify: bool = True) -> bool:
+    """Lazy expiry of one field (Redis 7.4): True when ``field`` is logically expired.
+
+    A master deletes it (propagating HDEL) and deletes the hash if it was the
+    last field; a replica only hides it.
+    """
+    if not _is_expired(h, field, _now(c)):
+        return False
+    server = c.server
+    if not server.may_expire() or server.loading:
+        return True
+    db = c.db
+    h.delete(field)
+    server.propagate(db.index, [b"HDEL", key, field])
+    if notify:
+        server.notify(N_HASH, b"hexpired", key, db.index)
+    if not len(h):
+        db.delete(key)
+        if notify:
+            server.notify(N_GENERIC, b"del", key, db.index)
+    server.signal_modified(db, key)
+    return True
+
+
+def _expire_all(c, key: bytes, h):
+    """Delete every expired field first (HRANDFIELD does this); None if the hash vanished."""
+    server = c.server
+    now = _now(c)
+    when = h.next_expire()
+    if when is None or when >= now:
+        return h
+    if not server.may_expire() or server.loading:
+        h = h.copy()  # a replica hides expired fields but leaves deleting them to its master
+        h.pop_expired(now)
+        return h if len(h) else None
+    _expire_fields(server, c.db, key, h, now)
+    return h if len(h) else None
+
+
+def _live_items(c, h):
+    """(field, value) pairs of the fields that have not expired."""
+    if not h.has_ttl():
+        return h.items()
+    now = _now(c)
+    return [(f, v) for f, v in h.items() if not _is_expired(h, f, now)]
+
+
 # --- basic commands -------------------------------------------------------------------------
 
 def _hset(c, argv, name: bytes):
@@ -216,7 +248,10 @@ def _hset(c, argv, name: bytes):
     if n % 2:
         _arity_error(name)
     key = argv[1]
-    h = _hash_create(c, key)
+    h = _hash_write(c, key)
+    if h is None:
+        h = HashValue()
+        c.db.set(key, h)
     created = 0
     hset_ = h.set
     for i in range(2, n, 2):
@@ -241,12 +276,24 @@ def hmset(c, argv):
     return OK
 
 
+def _hash_for_field_write(c, key: bytes, field: bytes):
+    """(hash or None, expired) for a command about to write ``field``: the field's lazy
+    expiry is applied first, so ``expired`` tells to ignore its current value."""
+    h = _hash_write(c, key)
+    if h is None or not h.has_ttl() or not _drop_expired(c, key, h, field):
+        return h, False
+    return (h if len(h) else None), True
+
+
 @command("hsetnx", 4, "write denyoom fast", 1, 1, 1, group="hash", since="2.0.0",
          summary="Sets a hash field only when the field does not exist yet.")
 def hsetnx(c, argv):
     key, field, value = argv[1], argv[2], argv[3]
-    h = _hash_create(c, key)
-    if field in h:
+    h, expired = _hash_for_field_write(c, key, field)
+    if h is None:
+        h = HashValue()
+        c.db.set(key, h)
+    elif field in h and not expired:
         return 0
     h.set(field, value)
     if h.listpack:
@@ -255,23 +302,46 @@ def hsetnx(c, argv):
     return 1
 
 
+def _field_value(c, key: bytes, h, field: bytes, notify: bool = True):
+    if h.has_ttl() and _drop_expired(c, key, h, field, notify):
+        return None
+    return h.get(field)
+
+
 @command("hget", 3, "readonly fast", 1, 1, 1, group="hash", since="2.0.0",
          summary="Returns the value of a hash field.")
 def hget(c, argv):
     h = _hash_read(c, argv[1])
     if h is None:
         return None
-    return h.get(argv[2])
+    return _field_value(c, argv[1], h, argv[2])
 
 
 @command("hmget", -3, "readonly fast", 1, 1, 1, group="hash", since="2.0.0",
          summary="Returns the values of several hash fields.")
 def hmget(c, argv):
-    h = _hash_read(c, argv[1])
+    key = argv[1]
+    h = _hash_read(c, key)
     if h is None:
         return [None] * (len(argv) - 2)
-    get = h.get
-    return [get(f) for f in argv[2:]]
+    if not h.has_ttl():
+        get = h.get
+        return [get(f) for f in argv[2:]]
+    out = []
+    expired = False
+    for f in argv[2:]:
+        if not len(h):
+            out.append(None)
+        elif _drop_expired(c, key, h, f, notify=False):
+            expired = True
+            out.append(None)
+        else:
+            out.append(h.get(f))
+    if expired:  # one event for the whole command, as Redis 7.4 sends
+        c.server.notify(N_HASH, b"hexpired", key, c.db.index)
+        if not len(h):
+            c.server.notify(N_GENERIC, b"del", key, c.db.index)
+    return out
 
 
 @command("hgetall", 2, "readonly", 1, 1, 1, group="hash", since="2.0.0",
@@ -280,25 +350,29 @@ def hgetall(c, argv):
     h = _hash_read(c, argv[1])
     if h is None:
         return {}
-    return dict(h.items())
+    return dict(_live_items(c, h))
 
 
 @command("hkeys", 2, "readonly", 1, 1, 1, group="hash", since="2.0.0",
          summary="Returns every field name of a hash.")
 def hkeys(c, argv):
     h = _hash_read(c, argv[1])
-    return [] if h is None else list(h.fields())
+    if h is None:
+        return []
+    return list(h.fields()) if not h.has_ttl() else [f for f, _ in _live_items(c, h)]
 
 
 @command("hvals", 2, "readonly", 1, 1, 1, group="hash", since="2.0.0",
          summary="Returns every value of a hash.")
 def hvals(c, argv):
     h = _hash_read(c, argv[1])
-    return [] if h is None else list(h.values())
+    if h is None:
+        return []
+    return list(h.values()) if not h.has_ttl() else [v for _, v in _live_items(c, h)]
 
 
 @command("hlen", 2, "readonly fast", 1, 1, 1, group="hash", since="2.0.0",
-         summary="Returns how many fields a hash has.")
+         summary="Returns how many fields a hash has (counting expired ones not deleted yet).")
 def hlen(c, argv):
     h = _hash_read(c, argv[1])
     return 0 if h is None else len(h)
@@ -308,7 +382,7 @@ def hlen(c, argv):
          summary="Tells whether a hash field exists.")
 def hexists(c, argv):
     h = _hash_read(c, argv[1])
-    return 1 if h is not None and argv[2] in h else 0
+    return 0 if h is None or _field_value(c, argv[1], h, argv[2]) is None else 1
 
 
 @command("hstrlen", 3, "readonly fast", 1, 1, 1, group="hash", since="3.2.0",
@@ -317,7 +391,7 @@ def hstrlen(c, argv):
     h = _hash_read(c, argv[1])
     if h is None:
         return 0
-    v = h.get(argv[2])
+    v = _field_value(c, argv[1], h, argv[2])
     return 0 if v is None else len(v)
 
 
@@ -347,8 +421,8 @@ def hdel(c, argv):
 def hincrby(c, argv):
     key, field = argv[1], argv[2]
     incr = parse_int(argv[3])
-    h = _hash_write(c, key)
-    cur = None if h is None else h.get(field)
+    h, expired = _hash_for_field_write(c, key, field)
+    cur = None if h is None or expired else h.get(field)
     if cur is None:
         value = 0
     else:
@@ -370,8 +444,8 @@ def hincrbyfloat(c, argv):
         err(NOT_FLOAT)
     if isinstance(incr, float):
         err(b"ERR value is NaN or Infinity")
-    h = _hash_write(c, key)
-    cur = None if h is None else h.get(field)
+    h, expired = _hash_for_field_write(c, key, field)
+    cur = None if h is None or expired else h.get(field)
     if cur is None:
         value = 0
     else:
@@ -403,7 +477,7 @@ def _store_number(c, key: bytes, h, field: bytes, text: bytes, event: bytes) -> 
 
 # --- HRANDFIELD / HSCAN ---------------------------------------------------------------------
 
-def _range_long(b: bytes, lo: int, hi: int, msg: bytes | None = None) -> int:
+def range_long(b: bytes, lo: int, hi: int, msg: bytes | None = None) -> int:
     """getRangeLongFromObjectOrReply: ``msg`` replaces both error texts when given."""
     try:
         v = parse_int(b)
@@ -436,7 +510,7 @@ def random_pairs(items: list, count: int, unique: bool) -> list:
          summary="Returns random fields (optionally with values) from a hash.")
 def hrandfield(c, argv):
     if len(argv) >= 3:
-        n = _range_long(argv[2], -_LONG_MAX, _LONG_MAX)
+        n = range_long(argv[2], -_LONG_MAX, _LONG_MAX)
         withvalues = False
         if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withvalues"):
             err(SYNTAX)
@@ -445,6 +519,8 @@ def hrandfield(c, argv):
             if n < -(_LONG_MAX // 2) or n > _LONG_MAX // 2:
                 err(b"ERR value is out of range")
         h = _hash_read(c, argv[1])
+        if h is not None and h.has_ttl():
+            h = _expire_all(c, argv[1], h)
         if h is None or n == 0:
             return []
         picked = random_pairs(list(h.items()), abs(n), n > 0)
@@ -456,6 +532,8 @@ def hrandfield(c, argv):
             out.append(v)
         return out
     h = _hash_read(c, argv[1])
+    if h is not None and h.has_ttl():
+        h = _expire_all(c, argv[1], h)
     if h is None:
         return None
     return random.choice(list(h.fields()))
@@ -476,11 +554,12 @@ def hscan(c, argv):
     match = glob_matcher(pattern) if pattern is not None and pattern != b"*" else None
     out = []
     get = h.get
+    now = _now(c) if h.has_ttl() else None
     for f in batch:
         if match is not None and not match(f):
             continue
         v = get(f)
-        if v is None:
+        if v is None or (now is not None and _is_expired(h, f, now)):
             continue
         out.append(f)
         if not novalues:
@@ -506,7 +585,7 @@ def _fields_arg(argv, at: int, msg: bytes) -> list:
     """Parse ``FIELDS numfields field...`` where argv[at] is numfields."""
     if argv[at - 1].lower() != b"fields":
         err(_NO_FIELDS_ARG)
-    n = _range_long(argv[at], 1, _LONG_MAX, msg)
+    n = range_long(argv[at], 1, _LONG_MAX, msg)
     if n != len(argv) - at - 1:
         err(_NUMFIELDS_MISMATCH)
     return argv[at + 1:]
@@ -536,6 +615,7 @@ def _hexpire(c, argv, basetime: int, unit_ms: int):
     fields = _fields_arg(argv, at, b"ERR Parameter `numFields` should be greater than 0")
     if h is None:
         return [-2] * len(fields)
+    h.ex = True
     past = when <= server.now_ms() and not server.loading and not server.is_replica()
     db = c.db
     replies = []
@@ -612,6 +692,7 @@ def _httl(c, argv, basetime: int, unit_ms: int):
     if h is None:
         return [-2] * len(fields)
     out = []
+    now = _now(c)
     for f in fields:
         if f not in h:
             out.append(-2)
@@ -619,6 +700,8 @@ def _httl(c, argv, basetime: int, unit_ms: int):
         when = h.field_expire(f)
         if when is None:
             out.append(-1)
+        elif when < now:  # expired, not deleted yet
+            out.append(-2)
         elif unit_ms == 1000:
             out.append((when + 999 - basetime) // 1000)
         else:
@@ -660,8 +743,9 @@ def hpersist(c, argv):
         return [-2] * len(fields)
     out = []
     changed = False
+    now = _now(c)
     for f in fields:
-        if f not in h:
+        if f not in h or _is_expired(h, f, now):
             out.append(-2)
         elif h.persist_field(f):
             out.append(1)

@@ -6,11 +6,11 @@ import math
 import re
 
 from ..datatypes.zset import LEX_MAX, LEX_MIN, ZSet
-from ..protocol.reply import NULL_ARRAY, CommandError, Pairs, format_double
+from ..protocol.reply import NULL_ARRAY, Pairs, format_double
 from ..server.server import N_GENERIC, N_ZSET
 from ..util.glob import glob_matcher
-from .common import NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, err, get_typed, parse_int, parse_timeout
-from .hashes import random_pairs, scan_cursors
+from .common import NOT_FLOAT, SYNTAX, WRONGTYPE, err, get_typed, parse_int, parse_timeout
+from .hashes import random_pairs, range_long, scan_cursors
 from .keys import parse_scan_cursor, parse_scan_options
 from .registry import command
 
@@ -97,17 +97,6 @@ def parse_lex_bound(b: bytes):
     if ch == 0x5B:  # '['
         return b[1:], False
     err(NOT_A_LEX_RANGE)
-
-
-def _range_long(b: bytes, lo: int, hi: int, msg: bytes | None = None) -> int:
-    """getRangeLongFromObjectOrReply: ``msg`` replaces both error texts when given."""
-    try:
-        v = parse_int(b)
-    except CommandError:
-        err(msg or NOT_INT)
-    if v < lo or v > hi:
-        err(msg or b"ERR value is out of range, value must between %d and %d" % (lo, hi))
-    return v
 
 
 def d2string(v: float) -> bytes:
@@ -593,7 +582,7 @@ def _setop(c, argv, at: int, op: str, dst: bytes | None = None, card_only: bool 
             withscores = True
             j += 1
         elif card_only and remaining >= 2 and o == b"limit":
-            limit = _range_long(argv[j + 1], 0, _LONG_MAX, b"ERR LIMIT can't be negative")
+            limit = range_long(argv[j + 1], 0, _LONG_MAX, b"ERR LIMIT can't be negative")
             j += 2
         else:
             err(SYNTAX)
@@ -609,7 +598,7 @@ def _setop(c, argv, at: int, op: str, dst: bytes | None = None, card_only: bool 
             w0 = weights[first]
             rest = [(srcs[k], weights[k]) for k in order[1:]]
             count = 0
-            for m, s in list(_source_items(base)):
+            for m, s in _source_items(base):
                 score = w0 * s
                 if score != score:
                     score = 0.0
@@ -637,7 +626,7 @@ def _setop(c, argv, at: int, op: str, dst: bytes | None = None, card_only: bool 
         order = sorted(range(nsrc), key=sizes.__getitem__)
         for k in order:
             w = weights[k]
-            for m, s in list(_source_items(srcs[k])):
+            for m, s in _source_items(srcs[k]):
                 score = w * s
                 if score != score:
                     score = 0.0
@@ -647,7 +636,7 @@ def _setop(c, argv, at: int, op: str, dst: bytes | None = None, card_only: bool 
         base = srcs[0]
         if sizes[0]:
             others = [s for s in srcs[1:] if s is not None and len(s)]
-            for m, s in list(_source_items(base)):
+            for m, s in _source_items(base):
                 for src in others:
                     if src is base or _source_score(src, m) is not None:
                         break
@@ -740,7 +729,7 @@ def _zpop(c, argv, from_max: bool):
         err(SYNTAX)
     count = -1
     if len(argv) == 3:
-        count = _range_long(argv[2], 0, _LONG_MAX, b"ERR value is out of range, must be positive")
+        count = range_long(argv[2], 0, _LONG_MAX, b"ERR value is out of range, must be positive")
     key = argv[1]
     z = _zset_write(c, key)
     if z is None or count == 0:
@@ -766,9 +755,9 @@ def zpopmax(c, argv):
 def _serve_pop(c, keys, from_max: bool, count: int, blocked: bool):
     """Pop from the first non-empty sorted set among ``keys``.
 
-    Returns (key, pairs, requested) or None.  A waiting client skips keys that
-    now hold another type (Redis 7.0 leaves it blocked); a first attempt
-    raises WRONGTYPE instead.
+    Returns (key, pairs, ZPOPMIN/ZPOPMAX, popped count) or None.  A waiting
+    client skips keys that now hold another type (Redis 7.0 leaves it
+    blocked); a first attempt raises WRONGTYPE instead.
     """
     db = c.db
     for key in keys:
@@ -815,19 +804,19 @@ def _blocking_pop(c, keys, timeout: float, from_max: bool, count: int, multi: bo
 
 
 @command("bzpopmin", -3, "write noscript fast blocking", 1, -2, 1, group="sorted_set", since="5.0.0",
-         summary="Pops the lowest-scored member of the first non-empty sorted set, blocking until one exists.")
+         summary="Pops the lowest-scored member of the first non-empty sorted set, or blocks.")
 def bzpopmin(c, argv):
     return _blocking_pop(c, argv[1:-1], parse_timeout(argv[-1]), False, -1, False)
 
 
 @command("bzpopmax", -3, "write noscript fast blocking", 1, -2, 1, group="sorted_set", since="5.0.0",
-         summary="Pops the highest-scored member of the first non-empty sorted set, blocking until one exists.")
+         summary="Pops the highest-scored member of the first non-empty sorted set, or blocks.")
 def bzpopmax(c, argv):
     return _blocking_pop(c, argv[1:-1], parse_timeout(argv[-1]), True, -1, False)
 
 
 def _parse_mpop(argv, at: int):
-    numkeys = _range_long(argv[at], 1, _LONG_MAX, b"ERR numkeys should be greater than 0")
+    numkeys = range_long(argv[at], 1, _LONG_MAX, b"ERR numkeys should be greater than 0")
     where_at = at + numkeys + 1
     if where_at >= len(argv):
         err(SYNTAX)
@@ -838,7 +827,7 @@ def _parse_mpop(argv, at: int):
     j = where_at + 1
     while j < len(argv):
         if count == -1 and argv[j].lower() == b"count" and j + 1 < len(argv):
-            count = _range_long(argv[j + 1], 1, _LONG_MAX, b"ERR count should be greater than 0")
+            count = range_long(argv[j + 1], 1, _LONG_MAX, b"ERR count should be greater than 0")
             j += 2
         else:
             err(SYNTAX)
@@ -870,7 +859,7 @@ def bzmpop(c, argv):
          summary="Returns random members (optionally with scores) from a sorted set.")
 def zrandmember(c, argv):
     if len(argv) >= 3:
-        n = _range_long(argv[2], -_LONG_MAX, _LONG_MAX)
+        n = range_long(argv[2], -_LONG_MAX, _LONG_MAX)
         withscores = False
         if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withscores"):
             err(SYNTAX)

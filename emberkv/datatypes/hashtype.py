@@ -15,13 +15,16 @@ from itertools import islice
 
 class HashValue:
     kind = b"hash"
-    __slots__ = ("d", "listpack", "ttl", "_heap", "sched", "cursors", "__weakref__")
+    __slots__ = ("d", "listpack", "ex", "ttl", "_heap", "sched", "cursors", "__weakref__")
 
     def __init__(self, pairs=None):
         self.d: dict = {} if pairs is None else dict(pairs)
         # Redis converts listpack -> hashtable once and never back; commands
         # clear this flag through check_encoding().
         self.listpack = True
+        # A small hash that got a field-expiry command reports "listpackex" from then on
+        # (Redis 7.4 converts it to that encoding and never back).
+        self.ex = False
         self.ttl: dict | None = None
         self._heap: list | None = None
         # Earliest time this hash sits in the server's active field-expiry queue.
@@ -68,7 +71,9 @@ class HashValue:
 
     # --- encoding ---------------------------------------------------------------
     def encoding(self, config=None) -> bytes:
-        return b"listpack" if self.listpack else b"hashtable"
+        if self.listpack:
+            return b"listpackex" if self.ex else b"listpack"
+        return b"hashtable"
 
     def check_encoding(self, config, strings=()) -> None:
         """After a write: convert to hashtable if the size or a new string is too big."""
@@ -152,6 +157,7 @@ class HashValue:
         h = HashValue()
         h.d = self.d.copy()
         h.listpack = self.listpack
+        h.ex = self.ex
         if self.ttl:
             h.ttl = self.ttl.copy()
             h._heap = list(self._heap)

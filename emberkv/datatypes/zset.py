@@ -74,8 +74,8 @@ class ZSet:
     def __init__(self, items=None, listpack: bool = True):
         self.scores: dict = {}
         self.order = SortedList()
-        # Redis converts listpack -> skiplist on growth and never back on its own;
-        # commands clear this flag through check_encoding().
+        # Redis converts listpack -> skiplist as the set grows (ZADD clears this flag)
+        # and never back, except for results it builds (fit_encoding).
         self.listpack = listpack
         self.cursors = None  # ZSCAN snapshots, created by the first ZSCAN that needs them
         if items:
@@ -131,11 +131,6 @@ class ZSet:
     def items(self, reverse: bool = False):
         """(member, score) pairs in ascending (or descending) order."""
         return ((m, s) for s, m in (reversed(self.order) if reverse else self.order))
-
-    def at(self, index: int) -> tuple:
-        """(member, score) at a 0-based ascending position."""
-        s, m = self.order[index]
-        return m, s
 
     def rank_bounds(self, start: int, stop: int):
         """Redis's index sanitising for ZRANGE/ZREMRANGEBYRANK: inclusive (start, stop) or None."""
@@ -326,18 +321,6 @@ class ZSet:
     # --- encoding & protocol ----------------------------------------------------------
     def encoding(self, config=None) -> bytes:
         return b"listpack" if self.listpack else b"skiplist"
-
-    def check_encoding(self, config, new_members=()) -> None:
-        """After adding: convert to skiplist when too long or a new member is too big."""
-        if self.listpack:
-            if len(self.scores) > config.zset_max_listpack_entries:
-                self.listpack = False
-                return
-            limit = config.zset_max_listpack_value
-            for m in new_members:
-                if len(m) > limit:
-                    self.listpack = False
-                    return
 
     def fit_encoding(self, config) -> "ZSet":
         """Pick the encoding from scratch (a freshly built or loaded set)."""

@@ -295,6 +295,7 @@ class AppendOnly:
         self.unsynced = False       # written under appendfsync always, not yet fsynced
         self.held: list = []        # (connection, reply bytes) waiting for that fsync
         self.commit_scheduled = False
+        self.hook = self.before_reply   # one bound method, so it can be recognised with `is`
         self.write_ok = True
         self.write_errno = 0
         self.bio_fsync_ok = True
@@ -414,7 +415,7 @@ class AppendOnly:
         buf += b"*%d\r\n" % len(argv)
         for a in argv:
             buf += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.server.before_reply = self.before_reply
+        self.server.before_reply = self.hook
 
     def _rewriting(self) -> bool:
         child = self.server.rdb.child
@@ -428,16 +429,21 @@ class AppendOnly:
         fsync shared by every connection served in this event-loop turn, the
         group commit Redis does in beforeSleep.
         """
+        server = self.server
         if self.buf:
             self.flush()
         if not self.unsynced and not self.held:
-            self.server.before_reply = None
+            self._unhook()
             return False
         client = conn.client
         if client is None or client.closing or client.close_after_reply:
             self.commit()               # the connection closes right after: no later turn
             return False
         self.held.append((conn, data))
+        if server.before_reply is None:
+            # Another hook may have called us through its chain: later replies of this turn
+            # must queue behind the ones held here.
+            server.before_reply = self.hook
         if not self.commit_scheduled:
             self.commit_scheduled = True
             self.server.loop.call_soon(self.commit)
@@ -463,6 +469,11 @@ class AppendOnly:
             if conn.transport is not None:
                 conn.transport.write(data)
         if not self.buf:
+            self._unhook()
+
+    def _unhook(self) -> None:
+        """Stop being called before replies, unless another subsystem's hook is in place."""
+        if self.server.before_reply is self.hook:
             self.server.before_reply = None
 
     def flush(self, retry: bool = False) -> None:
@@ -644,7 +655,7 @@ class AppendOnly:
             server.rdb.kill_child()
             _unlink(self.path(self._temp_incr_name()))
         self.buf = bytearray()
-        server.before_reply = None
+        self._unhook()
         server.rdb.update_gate()
 
     def _on_config(self, new, old) -> None:

@@ -645,12 +645,20 @@ class Snapshotter:
         return None
 
     def update_gate(self) -> None:
-        """Arm the per-command check only while writes must be refused."""
+        """Register the per-command check only while writes must be refused.
+
+        ``server.extra_gates`` stays true exactly while some subsystem has a gate
+        in ``server.command_gates`` (the scripting engine follows the same rule)."""
         server = self.server
         active = self.write_error() is not None
         if active != self.gate_active:
             self.gate_active = active
-            server.extra_gates = active
+            gates = server.command_gates
+            if active:
+                gates.append(self.command_gate)
+            else:
+                gates.remove(self.command_gate)
+            server.extra_gates = bool(gates)
             server.update_gates()
 
     def command_gate(self, c, cmd) -> bytes | None:
@@ -815,7 +823,6 @@ def _install(server) -> None:
     server.shutdown_hooks.append(rdb.on_shutdown)
     server.flushall_hooks.append(rdb.on_flushall)
     server.startup_hooks.append(rdb.startup)
-    server.command_gates.append(rdb.command_gate)
     listen(server.config, "save", lambda new, old: rdb.update_gate())
     listen(server.config, "stop-writes-on-bgsave-error", lambda new, old: rdb.update_gate())
     listen(server.config, "dir", _chdir)

@@ -30,6 +30,15 @@ def _env() -> dict:
     return env
 
 
+LIVE_NODES: set = set()
+
+
+def stop_leftover_nodes() -> None:
+    """Kill the servers a failing test left running (use from an autouse fixture)."""
+    for node in list(LIVE_NODES):
+        node.kill9()
+
+
 class Node:
     """An EmberKV (or real Redis) process whose data directory outlives it; stopped by its PID."""
 
@@ -50,9 +59,14 @@ class Node:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, cwd=workdir, env=_env(), stdout=self._log,
                                      stderr=subprocess.STDOUT)
-        wait_ready(self.port, self.proc)
-        if wait_loaded:
-            wait_loaded_port(self.port, self.proc)
+        LIVE_NODES.add(self)
+        try:
+            wait_ready(self.port, self.proc)
+            if wait_loaded:
+                wait_loaded_port(self.port, self.proc)
+        except BaseException:
+            self.kill9()        # never leave a server behind when a test fails early
+            raise
 
     def client(self, db: int = 0, **kw) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=30, **kw)
@@ -61,6 +75,7 @@ class Node:
         self.proc.kill()
         self.proc.wait()
         self._log.close()
+        LIVE_NODES.discard(self)
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM (which saves when save points are set) and wait."""
@@ -72,6 +87,7 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        LIVE_NODES.discard(self)
         return self.proc.returncode
 
     def log_text(self) -> str:

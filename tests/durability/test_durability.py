@@ -12,7 +12,14 @@ import time
 import pytest
 import redis
 
-from .helpers import Node, info, make_dir, run_until_exit, wait_bgsave, wait_for
+from .helpers import (Node, info, make_dir, run_until_exit, stop_leftover_nodes, wait_bgsave,
+                      wait_for)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_servers():
+    yield
+    stop_leftover_nodes()
 
 
 def _resp(*args) -> bytes:

@@ -251,19 +251,33 @@ def test_hexpire_wrongtype(raw):
 
 
 def test_fields_expire_lazily(r):
+    """Redis 7.4's lazy expiry: a command reading a field deletes it when expired; whole-hash
+    reads skip expired fields; HLEN counts the fields not deleted yet."""
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     try:
         r.hset("h", mapping={"a": 1, "b": 2, "c": 3})
         assert r.execute_command("HPEXPIRE", "h", 50, "FIELDS", 2, "a", "b") == [1, 1]
         time.sleep(0.15)
         assert r.hgetall("h") == {b"c": b"3"}
-        assert r.hlen("h") == 1
+        assert r.hkeys("h") == [b"c"] and r.hvals("h") == [b"3"]
+        assert r.hlen("h") == 3
+        assert r.execute_command("HTTL", "h", "FIELDS", 2, "a", "c") == [-2, -1]
         assert r.hget("h", "a") is None
-        assert r.execute_command("HTTL", "h", "FIELDS", 1, "a") == [-2]
+        assert r.hlen("h") == 2
+        assert r.hexists("h", "b") == 0
+        assert r.hlen("h") == 1
+        assert r.hmget("h", "a", "b", "c") == [None, None, b"3"]
         r.execute_command("HPEXPIRE", "h", 30, "FIELDS", 1, "c")
         time.sleep(0.1)
-        assert r.hget("h", "c") is None
-        assert r.exists("h") == 0  # every field expired: touching the hash removed it
+        assert r.exists("h") == 1
+        assert r.hstrlen("h", "c") == 0
+        assert r.exists("h") == 0  # its last field expired: the hash is gone
+        r.hset("h2", mapping={"a": 5, "b": 6})
+        r.execute_command("HPEXPIRE", "h2", 20, "FIELDS", 1, "a")
+        time.sleep(0.06)
+        assert r.hincrby("h2", "a", 1) == 1  # the expired value is not used
+        assert r.hsetnx("h2", "a", 9) == 0
+        assert r.execute_command("HTTL", "h2", "FIELDS", 1, "a") == [-1]
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
@@ -401,7 +415,8 @@ def test_propagation_rewrites():
     # Lazy expiry (time moves past b's expiry) propagates an HDEL, then the key is gone.
     server.frozen_time_ms = 1_020_000
     sent.clear()
-    assert run("HLEN", "e") == b":0\r\n"
+    assert run("HLEN", "e") == b":1\r\n"
+    assert run("HGET", "e", "b") == b"$-1\r\n"
     assert sent == [[b"HDEL", b"e", b"b"]]
     assert run("EXISTS", "e") == b":0\r\n"
 

@@ -29,19 +29,23 @@ def _digest(port: int) -> bytes:
 def ember_dataset():
     """An EmberKV holding the test dataset, with a SAVEd dump.rdb; plus Redis's digest of it."""
     d = tempfile.mkdtemp(prefix="emberkv-interop-")
-    node = Node(d)
-    populate(node.port)
-    node.client().save()
     ref_dir = tempfile.mkdtemp(prefix="redis-interop-")
-    ref = Node(ref_dir, redis_server=True)
-    populate(ref.port)
-    digest = _digest(ref.port)
-    expected = describe(ref.port)
-    ref.stop()
-    yield node, d, expected, digest
-    node.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    shutil.rmtree(ref_dir, ignore_errors=True)
+    node = Node(d)
+    try:
+        populate(node.port)
+        node.client().save()
+        ref = Node(ref_dir, redis_server=True)
+        try:
+            populate(ref.port)
+            digest = _digest(ref.port)
+            expected = describe(ref.port)
+        finally:
+            ref.stop()
+        yield node, d, expected, digest
+    finally:
+        node.stop()
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(ref_dir, ignore_errors=True)
 
 
 def test_same_dataset_in_both_servers(ember_dataset):
@@ -94,22 +98,23 @@ def test_redis_loads_our_appendonlydir(preamble):
     d = tempfile.mkdtemp(prefix="emberkv-aof-")
     args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]
     node = Node(d, args)
-    r = node.client()
-    populate(node.port, big=False)
-    r.bgrewriteaof()
-    wait_rewrite(r)
-    # More writes land in the incr file written after the rewrite.
-    r.rpush("list:small", "after-rewrite")
-    r.hset("hash:small", "new", "field")
-    r.xadd("stream:main", {"late": "entry"}, id="1900000000000-0")
-    r.xreadgroup("g1", "dave", {"stream:main": ">"}, count=2)
-    r.execute_command("SELECT", 0)
-    with r.pipeline(transaction=True) as p:
-        p.incr("tx:counter")
-        p.set("tx:other", "x")
-        p.execute()
-    expected = describe(node.port)
-    node.stop()
+    try:
+        r = node.client()
+        populate(node.port, big=False)
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        # More writes land in the incr file written after the rewrite.
+        r.rpush("list:small", "after-rewrite")
+        r.hset("hash:small", "new", "field")
+        r.xadd("stream:main", {"late": "entry"}, id="1900000000000-0")
+        r.xreadgroup("g1", "dave", {"stream:main": ">"}, count=2)
+        with r.pipeline(transaction=True) as p:
+            p.incr("tx:counter")
+            p.set("tx:other", "x")
+            p.execute()
+        expected = describe(node.port)
+    finally:
+        node.stop()
     aofdir = os.path.join(d, "appendonlydir")
     check = subprocess.run(["redis-check-aof", os.path.join(aofdir, "appendonly.aof.manifest")],
                            capture_output=True, text=True)
@@ -134,19 +139,22 @@ def redis_files():
     d = tempfile.mkdtemp(prefix="redis-files-")
     out = tempfile.mkdtemp(prefix="redis-files-out-")
     node = Node(d, ["--appendonly", "yes", "--aof-use-rdb-preamble", "yes"], redis_server=True)
-    populate(node.port, big=False)
-    r = node.client()
-    r.save()
-    shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(out, "dump.rdb"))
-    shutil.copytree(os.path.join(d, "appendonlydir"), os.path.join(out, "aof-live"))
-    for preamble in ("no", "yes"):
-        r.config_set("aof-use-rdb-preamble", preamble)
-        r.bgrewriteaof()
-        wait_rewrite(r)
-        r.set("after-rewrite-%s" % preamble, "1")
-        shutil.copytree(os.path.join(d, "appendonlydir"), os.path.join(out, "aof-rewrite-" + preamble))
-    expected = describe(node.port)
-    node.stop()
+    try:
+        populate(node.port, big=False)
+        r = node.client()
+        r.save()
+        shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(out, "dump.rdb"))
+        shutil.copytree(os.path.join(d, "appendonlydir"), os.path.join(out, "aof-live"))
+        for preamble in ("no", "yes"):
+            r.config_set("aof-use-rdb-preamble", preamble)
+            r.bgrewriteaof()
+            wait_rewrite(r)
+            r.set("after-rewrite-%s" % preamble, "1")
+            shutil.copytree(os.path.join(d, "appendonlydir"),
+                            os.path.join(out, "aof-rewrite-" + preamble))
+        expected = describe(node.port)
+    finally:
+        node.stop()
     yield out, expected
     shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)

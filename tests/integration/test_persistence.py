@@ -10,8 +10,14 @@ import pytest
 import redis
 
 from ..conftest import Raw
-from ..durability.helpers import (Node, describe, diff, info, make_dir, populate, wait_bgsave, wait_for,
-                                  wait_rewrite)
+from ..durability.helpers import (Node, describe, diff, info, make_dir, populate, stop_leftover_nodes,
+                                  wait_bgsave, wait_for, wait_rewrite)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_servers():
+    yield
+    stop_leftover_nodes()
 
 
 @pytest.fixture

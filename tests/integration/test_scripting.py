@@ -129,7 +129,7 @@ def test_libraries_match_redis(both, script):
 
 
 def test_evalsha_and_script_cache(both):
-    sha = both("SCRIPT", "LOAD", "return redis.call('get', KEYS[1])")
+    sha = both("SCRIPT", "LOAD", "return redis.call('get',KEYS[1])")
     assert sha == b"$40\r\nfd758d1589d044dd850a6f05d52f2eefd27f033f\r\n"
     both("SET", "mykey", "myval")
     both("EVALSHA", "fd758d1589d044dd850a6f05d52f2eefd27f033f", "1", "mykey")
