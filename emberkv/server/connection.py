@@ -185,7 +185,17 @@ class Connection(asyncio.Protocol):
                     elif self.shadow is not None and chunk is not None:
                         self._check_pending_more(chunk)
             except hiredis.ProtocolError as e:
-                self._protocol_error(_map_hiredis_error(str(e)))
+                rest = self._unparsed_rest(chunk, last, clean_start)
+                if rest is None:
+                    self._protocol_error(_map_hiredis_error(str(e)))
+                else:
+                    # An inline command or blank line after a multibulk one (redis-cli --pipe
+                    # sends "\r\n" before its final ECHO): continue on the exact parser.
+                    self.slow = RequestParser(self.server.config.proto_max_bulk_len,
+                                              lambda: not c.authenticated)
+                    self.slow.feed(rest)
+                    self.process_input(None)
+                    return
             except ProtocolError as e:
                 self._protocol_error(str(e))
         else:
@@ -221,6 +231,23 @@ class Connection(asyncio.Protocol):
             while p.next() is not None:
                 pass
             self.shadow = p
+
+    def _unparsed_rest(self, chunk, last, clean_start):
+        """After hiredis rejected a top-level byte, the bytes not yet consumed, if they can be
+        located exactly (right after the last complete request of this chunk); else None."""
+        if chunk is None:
+            return None
+        if last is None:
+            return chunk if clean_start and chunk[:1] != b"*" else None
+        enc = b"*%d\r\n" % len(last) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in last)
+        q = chunk.rfind(enc)
+        if q >= 0:
+            return chunk[q + len(enc):]
+        # The request began in an earlier chunk: this chunk starts with its tail.
+        for p in range(min(len(enc), len(chunk)), 0, -1):
+            if enc.endswith(chunk[:p]):
+                return chunk[p:]
+        return None
 
     def _mid_request(self) -> bool:
         """hiredis may hold a partial request with no unread bytes (has_data() is False);

@@ -262,3 +262,15 @@ def test_config_rewrite(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_blank_line_and_inline_after_multibulk_in_one_chunk(ember, r):
+    # redis-cli --pipe ends with "\r\n*2\r\n$4\r\nECHO..." right after the last request.
+    s = socket.create_connection(("127.0.0.1", ember.port))
+    s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n")
+    s.settimeout(5)
+    data = b""
+    while not data.endswith(b"$2\r\nhi\r\n"):
+        data += s.recv(1000)
+    assert data == b"+OK\r\n+PONG\r\n$2\r\nhi\r\n"
+    s.close()
