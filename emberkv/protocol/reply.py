@@ -23,6 +23,8 @@ protocol the client negotiated.  Mapping:
 
 from __future__ import annotations
 
+import math
+
 
 class Status(bytes):
     """A simple-string reply such as ``+OK``."""
@@ -114,7 +116,8 @@ class CommandError(Exception):
 def format_double(d: float) -> bytes:
     """Redis 7.0's ``addReplyDouble`` text: %.17g, with inf spelled out."""
     if d != d:
-        return b"nan"
+        # printf shows the sign of a NaN (Lua's 0/0 is -nan on x86).
+        return b"-nan" if math.copysign(1.0, d) < 0 else b"nan"
     if d == float("inf"):
         return b"inf"
     if d == float("-inf"):

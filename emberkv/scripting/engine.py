@@ -14,9 +14,9 @@ Redis allows then (SCRIPT KILL, FUNCTION KILL, ...).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import select
+import socket
 import sys
 import time
 from functools import partial
@@ -32,8 +32,9 @@ from ..protocol.reply import (NULL_ARRAY, BigNumber, Bool, CommandError, Error, 
 from ..protocol.request import split_args
 from ..server.blocking import BLOCKED
 from ..server.client import Client
+from ..server.connection import Connection
 from . import lualibs
-from .lualibs import LuaStringError, LuaTableError
+from .lualibs import LuaArgError, LuaStringError, LuaTableError
 from .sandbox import PRELUDE
 
 # Deep Lua tables (cjson, cmsgpack, replies) are walked recursively.
@@ -56,7 +57,6 @@ MASTERDOWN_ERROR = b"MASTERDOWN Link with MASTER is down and replica-serve-stale
 KILLED = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT = b"ERR FUNCTION LOAD timeout"
 LOAD_TIMEOUT_MS = 500
-HOOK_STEP = 100000
 MAX_REPLY_DEPTH = 7995   # where Redis runs out of Lua stack converting nested tables
 LIBRARY_NAME_ERROR = (b"Library names can only contain letters, numbers, or underscores(_) and must "
                       b"be at least one character long")
@@ -161,6 +161,7 @@ class Run:
     eof_fds = None
     propagated = None
     kill_logged = False
+    adopted = None           # transports of clients accepted while busy
 
     def __init__(self, caller, argv: list, name: bytes, is_eval: bool, flags: int, ro: bool, pre_oom: bool,
                  obey: bool, strict: bool):
@@ -223,12 +224,10 @@ class Sandbox:
     def __init__(self, scripting: "Scripting", mode: str):
         self.scripting = scripting
         self.server = scripting.server
-        self.mode = mode
         rand = scripting.rand
         L = self.lua = lua51.LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
                                          unpack_returned_tuples=True, attribute_filter=_deny_attributes)
         self._table_from = L.table_from
-        self.api = None
         cjson = lualibs.CJson(self.new_array, self.new_map, None)
         msgpack = lualibs.MsgPack(self.new_array, self.new_map)
         funcs = {
@@ -257,10 +256,12 @@ class Sandbox:
                                  MAX_REPLY_DEPTH)
         cjson.null = api.null
         self.where = api.where
+        self.callinfo = api.callinfo
         self.run_eval = api.run_eval
         self.run_function = api.run_function
         self.flat_slice = api.flat_slice
         self.reset_hook = api.reset_hook
+        self.gc_step = api.gc_step
         self._new_array = api.new_array
         self._set_pairs = api.set_pairs
         self._new_table = api.new_table
@@ -278,6 +279,9 @@ class Sandbox:
         def wrapper(*args):
             try:
                 return fn(*args)
+            except LuaArgError as e:
+                where, name, namewhat = self.callinfo()
+                raise LuaStringError(where + e.message(name, namewhat)) from None
             except LuaStringError as e:
                 raise LuaStringError(self.where() + e.msg) from None
         return wrapper
@@ -470,7 +474,7 @@ def _parse_resp_at(d: bytes, p: int):
     if kind == b"_":
         return None, p
     if kind == b",":
-        return float(line.replace(b"inf", b"inf")), p
+        return float(line), p
     if kind == b"#":
         return Bool(line == b"t"), p
     if kind == b"(":
@@ -560,6 +564,11 @@ class Scripting:
         return script
 
     def eval(self, c, argv: list, evalsha: bool, ro: bool):
+        if self.server.monitors:
+            # Monitors see the script before the commands it runs.
+            self.server.feed_monitors(c, argv)
+        if evalsha and len(argv[1]) != 40:
+            raise CommandError(b"NOSCRIPT No matching script. Please use EVAL.")
         numkeys = parse_int(argv[2])
         if numkeys > len(argv) - 3:
             raise CommandError(b"ERR Number of keys can't be greater than number of args")
@@ -567,8 +576,6 @@ class Scripting:
             raise CommandError(b"ERR Number of keys can't be negative")
         if evalsha:
             sha = argv[1]
-            if len(sha) != 40:
-                raise CommandError(b"NOSCRIPT No matching script. Please use EVAL.")
             script = self.scripts.get(sha)
             if script is None:
                 sha = sha.lower()
@@ -584,6 +591,8 @@ class Scripting:
 
     # --- FCALL -------------------------------------------------------------------------------------------
     def fcall(self, c, argv: list, ro: bool):
+        if self.server.monitors:
+            self.server.feed_monitors(c, argv)
         fi = self.functions.get(argv[1].lower())
         if fi is None:
             raise CommandError(b"ERR Function not found")
@@ -596,9 +605,6 @@ class Scripting:
     def _execute(self, c, argv, sandbox, runner, func, name: bytes, is_eval: bool, flags: int, ro: bool,
                  numkeys: int):
         server = self.server
-        if server.monitors:
-            # Monitors see the script before the commands it runs.
-            server.feed_monitors(c, argv)
         if self.run is not None:
             raise CommandError(b"ERR This Redis command is not allowed from script")
         obey = c.is_master or (c.conn is None and c is not self.client)
@@ -637,18 +643,25 @@ class Scripting:
             self.run = None
             if run.timed_out:
                 self._leave_busy()
+            if run.adopted:
+                self._hand_over(run)
             if run.killed:
                 sandbox.reset_hook()
+        # Like Redis, help the collector along every 50 scripts instead of a full cycle.
         self._calls += 1
-        if self._calls % 50 == 0:
-            sandbox.api.gc_step()
+        if self._calls >= 50:
+            self._calls = 0
+            sandbox.gc_step()
         if sinks:
             items = run.propagated
             if len(items) > 1 and not c.in_exec:
                 items = [(items[0][0], [b"MULTI"])] + items + [(items[-1][0], [b"EXEC"])]
             # Effects replication: the script's own writes, never the EVAL itself.
             server.pending_propagate = items
-        if type(res) is not tuple:
+        t = type(res)
+        if t is int or t is bytes:
+            return res
+        if t is not tuple:
             return self._scalar_reply(res, run)
         mark = res[0]
         if mark is _MARK_TABLE:
@@ -1017,9 +1030,15 @@ class Scripting:
                 continue
             by_fd[fd] = c
             poller.register(fd, select.POLLIN)
-        if not by_fd:
-            return
+        listening = {}
+        for srv in server.listeners:
+            for sock in srv.sockets or ():
+                listening[sock.fileno()] = sock
+                poller.register(sock.fileno(), select.POLLIN)
         for fd, _events in poller.poll(0):
+            if fd in listening:
+                self._accept_while_busy(run, listening[fd])
+                continue
             c = by_fd.get(fd)
             if c is None:
                 continue
@@ -1028,15 +1047,50 @@ class Scripting:
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
-                run.eof_fds.add(fd)
+                eof.add(fd)
                 continue
             if not data:
                 # The peer closed: the event loop sees the same end of file later.
-                run.eof_fds.add(fd)
+                eof.add(fd)
                 continue
             conn = c.conn
             if conn is not None and not c.closing:
                 conn.data_received(data)
+        for transport in run.adopted or ():
+            transport.flush()
+
+    def _accept_while_busy(self, run: Run, listener) -> None:
+        """Accept a new client while the loop is blocked (so SCRIPT KILL can come from anywhere)."""
+        lsock = socket.socket(fileno=os.dup(listener.fileno()))
+        try:
+            sock, peer = lsock.accept()
+        except OSError:
+            return
+        finally:
+            lsock.close()
+        sock.setblocking(False)
+        conn = Connection(self.server, unix=sock.family == socket.AF_UNIX)
+        transport = _BusyTransport(sock, peer, conn)
+        if run.adopted is None:
+            run.adopted = []
+        run.adopted.append(transport)
+        conn.connection_made(transport)
+
+    def _hand_over(self, run: Run) -> None:
+        """Give the connections accepted during the busy script to the event loop."""
+        loop = self.server.loop
+        for transport in run.adopted:
+            if transport.closed:
+                transport.sock.close()
+                transport.conn.connection_lost(None)
+                continue
+
+            async def adopt(t=transport):
+                try:
+                    await loop.connect_accepted_socket(lambda: _Adopter(t), t.sock)
+                except OSError:
+                    t.conn.connection_lost(None)
+            loop.create_task(adopt())
 
     def _shutting_down(self) -> bool:
         listeners = self.server.listeners
@@ -1227,6 +1281,84 @@ class Scripting:
     def _relink(self, libs: list) -> None:
         for lib in libs:
             self._link(lib)
+
+
+class _BusyTransport:
+    """A minimal transport for a client accepted while a script blocks the event loop."""
+
+    def __init__(self, sock, peer, conn):
+        self.sock = sock
+        self.peer = peer
+        self.conn = conn
+        self.pending = bytearray()
+        self.closed = False
+
+    def get_extra_info(self, name, default=None):
+        if name == "socket":
+            return self.sock
+        if name == "peername":
+            return self.peer
+        if name == "sockname":
+            return self.sock.getsockname()
+        return default
+
+    def write(self, data) -> None:
+        self.pending += data
+        self.flush()
+
+    def flush(self) -> None:
+        if self.pending and not self.closed:
+            try:
+                sent = self.sock.send(self.pending)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.pending.clear()
+                return
+            del self.pending[:sent]
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.pending)
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+
+    def abort(self) -> None:
+        self.pending.clear()
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class _Adopter:
+    """Protocol that hands an event-loop transport to a connection accepted while busy."""
+
+    def __init__(self, busy: _BusyTransport):
+        self.busy = busy
+        self.conn = busy.conn
+
+    def connection_made(self, transport) -> None:
+        self.conn.transport = transport
+        if self.busy.pending:
+            transport.write(bytes(self.busy.pending))
+            self.busy.pending.clear()
+
+    def data_received(self, data) -> None:
+        self.conn.data_received(data)
+
+    def eof_received(self):
+        return None
+
+    def connection_lost(self, exc) -> None:
+        self.conn.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
 
 
 def _numkeys(argv: list, bad_text: bytes) -> int:

@@ -16,7 +16,16 @@ import struct as _struct
 
 from lupa import lua51
 
-lua_type = lua51.lua_type
+# lupa hands a coroutine that has not started over as this (unexported) class.
+_COROUTINE_FUNCTION = type(lua51.LuaRuntime().eval("coroutine.create(function() end)"))
+
+
+def lua_type(v):
+    """lupa's lua_type, except that a not yet started coroutine (which lupa hands over as its
+    function) is still a thread."""
+    if type(v) is _COROUTINE_FUNCTION:
+        return "thread"
+    return lua51.lua_type(v)
 
 
 class LuaStringError(Exception):
@@ -61,8 +70,25 @@ def type_name(v, present: bool = True) -> bytes:
     return b"function" if callable(v) else b"userdata"
 
 
+class LuaArgError(LuaStringError):
+    """``luaL_argerror``: the message names the function as the caller spelled it."""
+
+    def __init__(self, narg: int, fname: str, extra: bytes):
+        super().__init__(b"bad argument #%d to '%s' (%s)" % (narg, fname.encode(), extra))
+        self.narg = narg
+        self.extra = extra
+
+    def message(self, name, namewhat) -> bytes:
+        narg = self.narg
+        if namewhat == b"method":
+            narg -= 1
+            if narg == 0:
+                return b"calling '%s' on bad self (%s)" % (name, self.extra)
+        return b"bad argument #%d to '%s' (%s)" % (narg, name or b"?", self.extra)
+
+
 def arg_error(narg: int, fname: str, extra: bytes) -> LuaStringError:
-    return LuaStringError(b"bad argument #%d to '%s' (%s)" % (narg, fname.encode(), extra))
+    return LuaArgError(narg, fname, extra)
 
 
 def type_error(narg: int, fname: str, expected: bytes, args: tuple) -> LuaStringError:
@@ -311,6 +337,7 @@ BIT_FUNCTIONS = ("tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "ar
 # ----------------------------------------------------------------------------- struct
 
 _MAXINTSIZE = 32
+_MASK64 = 0xFFFFFFFFFFFFFFFF
 _MAXALIGN = 8
 _NATIVE_LITTLE = True
 _SIZES = {"b": 1, "B": 1, "h": 2, "H": 2, "l": 8, "L": 8, "T": 8, "f": 4, "d": 8, "x": 1}
@@ -387,6 +414,8 @@ class Struct:
     @staticmethod
     def pack(*args):
         fmt = _Fmt(check_string(args, 1, "pack"))
+        # The C code pushes a nil right after its arguments: one past the end reads as nil.
+        args = args + (None,)
         out = bytearray()
         arg = 2
         total = 0
@@ -453,15 +482,14 @@ class Struct:
             if not (size <= ld and pos <= ld - size):
                 raise arg_error(2, "unpack", b"data string too short")
             if opt in "bBhHlLTiI":
-                chunk = data[pos:pos + size]
-                v = int.from_bytes(chunk, "little" if fmt.little else "big")
+                # A C unsigned long accumulates the bytes; the sign mask shifts modulo 64 like x86.
+                v = int.from_bytes(data[pos:pos + size], "little" if fmt.little else "big") & _MASK64
                 if opt.islower():
-                    # Sign-extend from the field width, then wrap to 64 bits like the C long.
-                    if v & (1 << (size * 8 - 1)):
-                        v -= 1 << (size * 8)
-                    v = ((v + (1 << 63)) % (1 << 64)) - (1 << 63)
-                else:
-                    v &= 0xFFFFFFFFFFFFFFFF
+                    mask = (_MASK64 << ((size * 8 - 1) & 63)) & _MASK64
+                    if v & mask:
+                        v |= mask
+                    if v >= 1 << 63:
+                        v -= 1 << 64
                 results.append(float(v) if abs(v) >= 1 << 53 else v)
             elif opt == "x":
                 pass

@@ -21,8 +21,8 @@ local raw_setmetatable, raw_getmetatable = setmetatable, getmetatable
 local raw_pcall, raw_xpcall = pcall, xpcall
 local raw_loadstring = loadstring
 local raw_setfenv = setfenv
-local s_sub, s_find, s_match, s_byte, s_format, s_gsub = string.sub, string.find, string.match, string.byte,
-      string.format, string.gsub
+local s_sub, s_find, s_match, s_byte, s_format = string.sub, string.find, string.match, string.byte,
+      string.format
 local t_concat, t_insert, t_remove, t_sort = table.concat, table.insert, table.remove, table.sort
 local getinfo, sethook = debug.getinfo, debug.sethook
 local INTERNAL = '=emberkv'
@@ -61,12 +61,12 @@ local function typename(n, ...)
 end
 -- Raised from a wrapper: the message names the wrapper's caller, as luaL_argerror would.
 local function argerr(n, fname, msg) error(s_format("bad argument #%d to '%s' (%s)", n, fname, msg), 3) end
-local function not_table(fname, ...)
+local function not_table(...)
     if type((...)) ~= 'table' then return 'table expected, got ' .. typename(1, ...) end
 end
 
 local function sb_rawget(...)
-    local bad = not_table('rawget', ...)
+    local bad = not_table(...)
     if bad then argerr(1, 'rawget', bad) end
     if select('#', ...) < 2 then argerr(2, 'rawget', 'value expected') end
     local t, k = ...
@@ -74,7 +74,7 @@ local function sb_rawget(...)
 end
 
 local function sb_rawset(...)
-    local bad = not_table('rawset', ...)
+    local bad = not_table(...)
     if bad then argerr(1, 'rawset', bad) end
     local t, k, v = ...
     if readonly[t] then error(RO, 0) end
@@ -84,16 +84,17 @@ local function sb_rawset(...)
 end
 
 local function sb_next(...)
-    local bad = not_table('next', ...)
+    local bad = not_table(...)
     if bad then argerr(1, 'next', bad) end
     local t, k = ...
     return next(real_of[t] or t, k)
 end
 
 local function sb_pairs(...)
-    local bad = not_table('pairs', ...)
+    local bad = not_table(...)
     if bad then argerr(1, 'pairs', bad) end
-    return sb_next, (...), nil
+    local t = ...
+    return next, real_of[t] or t, nil     -- the plain iterator: loops stay fast
 end
 
 local string_mt_view
@@ -107,7 +108,7 @@ local function sb_getmetatable(...)
 end
 
 local function sb_setmetatable(...)
-    local bad = not_table('setmetatable', ...)
+    local bad = not_table(...)
     if bad then argerr(1, 'setmetatable', bad) end
     local t, m = ...
     local mt = type(m)
@@ -120,7 +121,7 @@ end
 
 local function guard_table_op(fname, op)
     return function(...)
-        local bad = not_table(fname, ...)
+        local bad = not_table(...)
         if bad then argerr(1, fname, bad) end
         if readonly[(...)] then error(RO, 0) end
         return op(...)
@@ -303,18 +304,18 @@ local G = {
     coroutine = protect(coroutine_lib), bit = protect(bit_lib), struct = protect(struct_lib),
     cmsgpack = protect(cmsgpack_lib), cjson = protect(cjson_lib), redis = protect(redis),
 }
-G._G = ENV
-raw_setmetatable(G, error_mt)
-
 env_mt = {__index = G, __newindex = ro_newindex}
 raw_setmetatable(ENV, env_mt)
 readonly[ENV] = true
 real_of[ENV] = G
+shown_mt[ENV] = protect({__index = nonexistent})
 if mode == 'eval' then
-    shown_mt[ENV] = protect({__index = nonexistent})
+    G._G = ENV
 else
-    shown_mt[ENV] = protect({__index = protect(G)})
+    -- Functions run in a fresh table over the globals; _G still names the globals themselves.
+    G._G = protect(G, shown_mt[ENV])
 end
+raw_setmetatable(G, error_mt)
 
 -- What FUNCTION LOAD code sees instead of G.
 local load_redis = raw_setmetatable({
@@ -428,19 +429,24 @@ function api.compile(code, chunkname)
     return f
 end
 
-function api.run_eval(f, nkeys, ...)
+-- KEYS and ARGV from the arguments after numkeys.
+local function split_args(nkeys, ...)
+    local n = select('#', ...)
+    if nkeys == n then return {...}, {} end
+    if nkeys == 0 then return {}, {...} end
     local args, keys, argv = {...}, {}, {}
     for i = 1, nkeys do keys[i] = args[i] end
-    for i = nkeys + 1, select('#', ...) do argv[i - nkeys] = args[i] end
-    G.KEYS = keys
-    G.ARGV = argv
+    for i = nkeys + 1, n do argv[i - nkeys] = args[i] end
+    return keys, argv
+end
+
+function api.run_eval(f, nkeys, ...)
+    G.KEYS, G.ARGV = split_args(nkeys, ...)
     return finish(raw_xpcall(f, handler))
 end
 
 function api.run_function(f, nkeys, ...)
-    local args, keys, argv = {...}, {}, {}
-    for i = 1, nkeys do keys[i] = args[i] end
-    for i = nkeys + 1, select('#', ...) do argv[i - nkeys] = args[i] end
+    local keys, argv = split_args(nkeys, ...)
     return finish(raw_xpcall(function() return f(keys, argv) end, handler))
 end
 
@@ -477,11 +483,22 @@ end
 function api.reset_hook() sethook(hook, '', 100000) end
 api.reset_hook()
 
--- luaL_where(1) as seen from a Python callback: the Lua code that called it.
-function api.where()
-    local i = getinfo(3, 'Sl')
+-- luaL_where(1) as seen from a Python callback: the Lua code that called it...
+local function where_of_caller()
+    local i = getinfo(4, 'Sl')   -- 1 here, 2 api.where/callinfo, 3 the C function, 4 its caller
     if i and i.currentline > 0 then return i.short_src .. ':' .. i.currentline .. ': ' end
     return ''
+end
+function api.where()
+    local w = where_of_caller()   -- not a tail call: the frame count above must hold
+    return w
+end
+
+-- ... and how it named the function it called (for luaL_argerror).
+function api.callinfo()
+    local n = getinfo(2, 'n')
+    local w = where_of_caller()
+    return w, n and n.name, n and n.namewhat
 end
 
 function api.flat_slice(out, i, j) return unpack(out, i, j) end

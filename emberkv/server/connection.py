@@ -164,8 +164,6 @@ class Connection(asyncio.Protocol):
                     if argv is False:
                         break
                     last = argv
-                    self.pending_bytes = 0
-                    self.shadow = None
                     if type(argv) is not list:
                         raise ProtocolError("Protocol error: expected '$', got '%s'"
                                             % ("*" if argv is None else "?"))
@@ -177,6 +175,8 @@ class Connection(asyncio.Protocol):
                                                 else "Protocol error: expected '$', got ':'")
                     execute(c, argv)
                 if last is not None:
+                    self.pending_bytes = 0
+                    self.shadow = None
                     self.last_argv = last
                     self.last_chunk_done = True
                 if argv is False and self.pending_bytes:

@@ -303,16 +303,25 @@ def test_busy_script_kill_and_unkillable(ember):
         assert b.call("MULTI") == b"+OK\r\n"
         assert b.call("GET", "x") == busy
         assert b.call("DISCARD") == b"+OK\r\n"
-        assert b.call("SCRIPT", "KILL") == b"+OK\r\n"
+        late = Raw(ember.port)     # accepted while the event loop is blocked by the script
+        assert late.call("PING") == busy
+        assert late.call("SCRIPT", "KILL") == b"+OK\r\n"
         assert a.read_reply().startswith(b"-ERR Script killed by user with SCRIPT KILL...")
         assert a.read_reply() == b"+PONG\r\n"     # the pipelined command waited for the script
         assert b.call("PING") == b"+PONG\r\n"
+        time.sleep(0.1)
+        assert late.call("PING") == b"+PONG\r\n"    # and keeps working once the loop runs again
+        late.close()
 
-        a.cmd("EVAL", "redis.call('set', KEYS[1], 'y') while true do end", "1", "x")
+        # A script that wrote cannot be killed: this one ends by itself.
+        a.cmd("EVAL", "redis.call('set', KEYS[1], 'y') for i = 1, 60000000 do end return 1", "1", "x")
         time.sleep(0.3)
         assert b.call("SCRIPT", "KILL").startswith(b"-UNKILLABLE Sorry the script already executed write")
         assert b.call("PING") == busy
+        assert a.read_reply() == b":1\r\n"
+        assert b.call("PING") == b"+PONG\r\n"
     finally:
+        b.call("CONFIG", "SET", "busy-reply-threshold", "5000")
         a.close()
         b.close()
 

@@ -70,7 +70,10 @@ class DiskEngine:
         self.need_sync = False
         self.unsynced = False
         self.imported = self.store.get(enc.IMPORTED_KEY) is not None
-        self.gc_pending = True
+        self.gc_jobs_done = 0
+        self.gc_jobs_pending = sum(1 for _ in self.store.items(
+            enc.GC_PREFIX, enc.next_prefix(enc.GC_PREFIX)))
+        self.gc_pending = bool(self.gc_jobs_pending)
         raw = self.store.get(enc.STATE_KEY)
         if raw is None:
             self.next_version, self.next_pid, self.gc_seq, self.pids = 1, 1, 0, []
@@ -187,9 +190,13 @@ class DiskEngine:
 
         ``defer_sync``: under disk-sync always, leave the fsync to ``sync_pending`` (group commit).
         """
-        if self.read_only or not self.pending():
+        if self.read_only:
             return
         between = self.server.current_client is None
+        if not self.pending():
+            if between and self.cache_bytes > self.cache_budget:
+                self._evict()
+            return
         ops = self.overlay
         keep = []
         cache = self.cache
@@ -278,6 +285,7 @@ class DiskEngine:
         self.state_dirty = True
         self.overlay[enc.gc_key(self.gc_seq)] = enc.encode_gc(count, ranges)
         self.gc_pending = True
+        self.gc_jobs_pending += 1
 
     def _gc_version(self, pid: int, key: bytes, version: int, count: int) -> None:
         """The members of an old version of a key are garbage now."""
@@ -316,6 +324,8 @@ class DiskEngine:
                 break
         if jobs:
             store.write(ops, ranges)
+            self.gc_jobs_done += jobs
+            self.gc_jobs_pending = max(0, self.gc_jobs_pending - jobs)
         else:
             self.gc_pending = False
         return jobs
@@ -409,8 +419,13 @@ class DiskEngine:
             ("disk_block_cache_bytes", self.store.property("rocksdb.block-cache-usage")),
             ("disk_memtable_bytes", self.store.property("rocksdb.cur-size-all-mem-tables")),
             ("disk_commits", self.commits),
+            ("disk_gc_jobs_pending", self.gc_jobs_pending),
+            ("disk_gc_jobs_done", self.gc_jobs_done),
             ("disk_pending_ops", len(self.overlay) + len(self.dirty)),
         ]
+
+
+_KEEP_IN_CHILD: list = []
 
 
 def _child_after_fork(ref) -> None:
@@ -422,6 +437,9 @@ def _child_after_fork(ref) -> None:
         return
     engine.read_only = True
     engine._stop.set()
+    # Never drop the parent's handle here: its destructor would wait forever for a flush
+    # by background threads that do not exist in the child.
+    _KEEP_IN_CHILD.append(engine.store)
     engine.store = _ReadOnlyStore(engine.path)
     engine.cache = OrderedDict()
     engine.cache_bytes = 0
@@ -485,6 +503,8 @@ class DiskDatabase(Database):
         eng.cache_put(e)
         if eng.overlay.pop(mkey, _MISSING) is not _MISSING:
             e.touch_meta()      # its pending metadata now lives in the entry
+        elif eng.cache_bytes > eng.cache_budget:
+            eng.arm()           # evict once this command is done
         return e
 
     def _value(self, mkey, key, found):
@@ -495,14 +515,17 @@ class DiskDatabase(Database):
             return enc.string_payload(found)
         return self._load(mkey, key, found).obj
 
-    def _touch_access(self, key) -> None:
-        hooks = self.hooks
+    def _remember_access(self, key, clock: int) -> None:
         at = self.atime
         at.pop(key, None)
-        at[key] = hooks.lru_clock
+        at[key] = clock
         if len(at) > _ATIME_KEEP:
             for k in list(at)[:_ATIME_KEEP // 8]:
                 del at[k]
+
+    def _touch_access(self, key) -> None:
+        hooks = self.hooks
+        self._remember_access(key, hooks.lru_clock)
         if hooks.lfu_enabled:
             hooks.lfu_touch(self, key)
 
@@ -628,7 +651,7 @@ class DiskDatabase(Database):
             e.mark_rewrite()
             eng.cache_put(e)
         eng.arm()
-        self.atime[key] = self.hooks.lru_clock
+        self._remember_access(key, self.hooks.lru_clock)
         if len(eng.overlay) > _AUTO_COMMIT_OPS:
             eng.maybe_autocommit()
 
@@ -844,21 +867,32 @@ class DiskDatabase(Database):
         if len(self) <= 64:
             keys = [k for k, _v in store.items(mp, end)]
             return random.choice(keys)[cut:] if keys else None
-        # Seek to a random point between the first and the last key.
+        # A random descent: split the range of existing keys at the midpoint of their bytes
+        # and keep a random side, until one key is left.  Clusters of keys far apart in
+        # byte space are all reachable (a single random seek would favour the key after
+        # the biggest gap).
         it, _bounds = store.iterate(mp, end)
         if not it.valid():
             return None
-        first = it.key()[cut:]
+        lo = it.key()
         it.seek_to_last()
-        last = it.key()[cut:]
-        width = max(len(first), len(last)) + 1
-        lo = int.from_bytes(first.ljust(width, b"\x00"), "big")
-        hi = int.from_bytes(last.ljust(width, b"\x00"), "big")
-        target = random.randint(lo, hi).to_bytes(width, "big").rstrip(b"\x00")
-        it.seek(mp + target)
-        if not it.valid():
-            it.seek(mp)
-        return it.key()[cut:]
+        hi = it.key()
+        for _ in range(64):
+            if lo >= hi:
+                break
+            width = max(len(lo), len(hi)) + 1
+            a = int.from_bytes(lo.ljust(width, b"\x00"), "big")
+            b = int.from_bytes(hi.ljust(width, b"\x00"), "big")
+            it.seek(((a + b + 1) // 2).to_bytes(width, "big"))     # above lo, at most hi+pad
+            if not it.valid() or it.key() > hi:
+                it.seek(hi)
+            m = it.key()
+            if random.getrandbits(1):
+                lo = m
+            else:
+                it.prev()
+                hi = it.key()
+        return (lo if random.getrandbits(1) else hi)[cut:]
 
     def iter_items(self):
         """(db index, key, value, expire ms) of every key, expired ones included, from one
@@ -894,12 +928,10 @@ class DiskDatabase(Database):
         return max(0, self.hooks.lru_clock - t) * 1000
 
     def touch(self, key) -> None:
-        self.atime.pop(key, None)
-        self.atime[key] = self.hooks.lru_clock
+        self._remember_access(key, self.hooks.lru_clock)
 
     def set_idle(self, key, seconds: int) -> None:
-        self.atime.pop(key, None)
-        self.atime[key] = self.hooks.lru_clock - seconds
+        self._remember_access(key, self.hooks.lru_clock - seconds)
 
 
 class _PinnedSource:

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Load N keys into the disk engine, then measure random GET/SET against the memory engine.
+
+    python bench/disk_load.py                         # 2,000,000 keys, 256 MB cache budget
+    python bench/disk_load.py --keys 20000000 --no-memory
+    python bench/disk_load.py --keys 200000 --requests 100000   # a quick run
+
+Keys are ``key:%012d`` (what redis-benchmark's ``-r N`` produces), values 100 bytes of
+random hex (they compress about 2:1).  Loading streams the SETs through ``redis-cli --pipe``.
+For each engine the script reports the load time, the disk size, the server's RSS (peak
+while loading and after), and redis-benchmark requests/second for GET and SET over random
+existing keys with 50 clients, no pipelining.  The server runs on CPU 0 and the clients on
+CPU 1 when ``taskset`` is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        with open("/proc/%d/status" % pid) as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def dir_bytes(path: str) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(base, f))
+            except OSError:
+                pass
+    return total
+
+
+def _taskset(cpu: str) -> list:
+    return ["taskset", "-c", cpu] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+
+
+class Server:
+    def __init__(self, engine: str, workdir: str, cache: str, sync: str):
+        self.port = free_port()
+        argv = _taskset("0") + [sys.executable, "-m", "emberkv", "--port", str(self.port),
+                                "--bind", "127.0.0.1", "--dir", workdir, "--save", "",
+                                "--engine", engine]
+        if engine == "disk":
+            argv += ["--disk-cache-size", cache, "--disk-sync", sync]
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        self.log = open(os.path.join(workdir, "server.log"), "wb")
+        self.proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("server did not start")
+
+    def cli(self, *args) -> str:
+        return subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                              capture_output=True, text=True).stdout
+
+    def stop(self) -> None:
+        self.cli("SHUTDOWN", "NOSAVE")
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            self.peak = max(self.peak, rss_bytes(self.pid))
+
+
+def load(server: Server, n: int, value_size: int) -> float:
+    """SET key:%012d for every key below n through redis-cli --pipe; returns seconds."""
+    pipe = subprocess.Popen(_taskset("1") + ["redis-cli", "-p", str(server.port), "--pipe"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    t0 = time.time()
+    chunk = 20000
+    half = value_size // 2
+    for start in range(0, n, chunk):
+        parts = []
+        randomness = os.urandom(half * min(chunk, n - start)).hex().encode()
+        for i in range(start, min(n, start + chunk)):
+            j = (i - start) * value_size
+            parts.append(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n"
+                         % (i, value_size, randomness[j:j + value_size]))
+        pipe.stdin.write(b"".join(parts))
+    pipe.stdin.close()
+    out = pipe.stdout.read().decode(errors="replace")
+    pipe.wait()
+    seconds = time.time() - t0
+    if "errors: 0" not in out:
+        print(out, file=sys.stderr)
+    return seconds
+
+
+def benchmark(server: Server, test: str, n: int, keys: int, requests: int) -> float:
+    out = subprocess.run(_taskset("1") + [
+        "redis-benchmark", "-p", str(server.port), "-c", "50", "-P", "1", "-n", str(requests),
+        "-r", str(keys), "-d", "100", "-t", test, "--csv"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        m = re.match(r'"([A-Z]+)","([0-9.]+)"', line)
+        if m:
+            return float(m.group(2))
+    raise SystemExit("redis-benchmark gave no result:\n" + out)
+
+
+def run(engine: str, args) -> dict:
+    workdir = tempfile.mkdtemp(prefix="emberkv-bench-%s-" % engine, dir=args.dir)
+    server = Server(engine, workdir, args.cache, args.sync)
+    sampler = RssSampler(server.proc.pid)
+    sampler.start()
+    try:
+        seconds = load(server, args.keys, args.value_size)
+        if engine == "disk":
+            time.sleep(1)       # let the last batch and the WAL sync settle
+        dbsize = int(server.cli("DBSIZE").strip() or 0)
+        res = {"engine": engine, "keys": dbsize, "load_s": seconds,
+               "load_rate": args.keys / seconds, "rss_after_load": rss_bytes(server.proc.pid)}
+        res["get_rps"] = benchmark(server, "get", args.requests, args.keys, args.requests)
+        res["set_rps"] = benchmark(server, "set", args.requests, args.keys, args.requests)
+        res["rss_peak"] = max(sampler.peak, rss_bytes(server.proc.pid))
+        res["rss_end"] = rss_bytes(server.proc.pid)
+        if engine == "disk":
+            res["disk_bytes"] = dir_bytes(os.path.join(workdir, "emberkv-disk"))
+            res["info_disk"] = server.cli("INFO", "disk")
+    finally:
+        sampler.stop.set()
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--keys", type=int, default=2_000_000)
+    ap.add_argument("--value-size", type=int, default=100)
+    ap.add_argument("--requests", type=int, default=200_000, help="per redis-benchmark test")
+    ap.add_argument("--cache", default="256mb", help="disk-cache-size of the disk engine")
+    ap.add_argument("--sync", default="everysec", choices=("always", "everysec", "no"))
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory engine run")
+    ap.add_argument("--dir", default=None, help="where the data directories go")
+    ap.add_argument("--keep", action="store_true", help="keep the data directories")
+    args = ap.parse_args()
+    mb = 1 << 20
+    results = [run("disk", args)]
+    if not args.no_memory:
+        results.append(run("memory", args))
+    for r in results:
+        print("%-6s keys=%d load=%.1fs (%.0f keys/s) rss_after_load=%.0fMB rss_peak=%.0fMB "
+              "rss_end=%.0fMB GET=%.0f/s SET=%.0f/s%s" % (
+                  r["engine"], r["keys"], r["load_s"], r["load_rate"], r["rss_after_load"] / mb,
+                  r["rss_peak"] / mb, r["rss_end"] / mb, r["get_rps"], r["set_rps"],
+                  " disk=%.0fMB" % (r["disk_bytes"] / mb) if "disk_bytes" in r else ""))
+    if len(results) == 2:
+        d, m = results
+        print("disk/memory: GET %.2fx  SET %.2fx" % (d["get_rps"] / m["get_rps"],
+                                                     d["set_rps"] / m["set_rps"]))
+    print(results[0].get("info_disk", ""))
+
+
+if __name__ == "__main__":
+    main()
