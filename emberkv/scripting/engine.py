@@ -265,7 +265,9 @@ class Sandbox:
         self._new_array = api.new_array
         self._set_pairs = api.set_pairs
         self._new_table = api.new_table
-        self.new_status = api.new_status
+        self._new_status = api.new_status
+        self._ok_batch = api.ok_batch
+        self._ok_tables: list = []
         self.new_error = api.new_error
         self._new_double = api.new_double
         self._new_big = api.new_big_number
@@ -296,6 +298,14 @@ class Sandbox:
         if isinstance(e, BaseException):
             return 2, ("internal error: %r" % (e,)).encode()
         return 0
+
+    def new_status(self, text: bytes):
+        if text == b"OK":
+            pool = self._ok_tables
+            if not pool:
+                pool.extend(self._ok_batch())
+            return pool.pop()
+        return self._new_status(text)
 
     def new_array(self, items: list):
         if len(items) <= 200:
@@ -1244,7 +1254,7 @@ class Scripting:
 
     def restore_libraries(self, codes: list, policy: str) -> None:
         """FUNCTION RESTORE: policy 'flush', 'append' or 'replace' (raises LuaError, nothing changed)."""
-        saved = (dict(self.libraries), dict(self.functions))
+        saved = (self.libraries, self.functions)
         staged: list[Library] = []
         try:
             # Compile every library on its own first, as Redis loads them into a fresh context.
@@ -1252,10 +1262,8 @@ class Scripting:
             for code in codes:
                 name = self.load_library(code, replace=False, timeout=0)
                 staged.append(self.libraries[name])
-        except LuaError:
+        finally:
             self.libraries, self.functions = saved
-            raise
-        self.libraries, self.functions = saved
         if policy == "flush":
             self.flush_functions()
             for lib in staged:

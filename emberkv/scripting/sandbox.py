@@ -512,6 +512,12 @@ function api.set_pairs(t, ...)
 end
 function api.new_table() return {} end
 function api.new_status(s) return {ok = s} end
+-- A batch of fresh {ok='OK'} tables: the commonest status reply, built 64 at a time.
+function api.ok_batch()
+    local t = {}
+    for i = 1, 64 do t[i] = {ok = 'OK'} end
+    return unpack(t)
+end
 function api.new_error(s, ignore)
     if ignore then return {err = s, ignore_error_stats_update = true} end
     return {err = s}

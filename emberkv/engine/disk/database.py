@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 from ..base import Database
 from . import encoding as enc
-from .encoding import FLAG_EXPIRE, STREAM, STRING
+from .encoding import FLAG_EXPIRE, FLAG_FIELD_TTL, HASH, STREAM, STRING
 from .journal import JOURNALED, Entry, kind_of, load_value, meta_bytes, to_journaled, write_all, \
     write_dirty
 from .store import Store
@@ -36,8 +36,10 @@ from .store import Store
 _MISSING = object()
 _ATIME_KEEP = 1 << 17          # access times remembered (OBJECT IDLETIME / LRU); oldest dropped
 _CURSORS_KEEP = 1024           # SCAN resume points kept per database
+_EXPIRES_SAMPLE = 256          # keys DiskDatabase.expires shows
 _AUTO_COMMIT_OPS = 50000       # a batch this big is written even in the middle of a command
 _GC_JOBS_PER_TICK = 32
+_FIELD_TTL_WALK_EVERY = 5.0    # seconds between walks of the field-TTL index
 _GC_POINT_DELETE_MAX = 64      # smaller stale collections are deleted key by key (no range tombstone)
 # Stream commands that never touch consumer groups: their writes skip rewriting the groups record.
 _NO_GROUP_CHANGE = frozenset(("xadd", "xtrim", "xdel", "xsetid"))
@@ -63,7 +65,6 @@ class DiskEngine:
         self.hits = self.misses = 0
         self.commits = 0
         self.read_only = False
-        self.os_pid = os.getpid()
         self._next_hook = None
         self.held: list = []            # (connection, reply bytes) waiting for the WAL fsync
         self.release_scheduled = False
@@ -85,12 +86,17 @@ class DiskEngine:
             raw = self.store.get(enc.count_key(pid))
             self.counts[pid] = list(enc.decode_counts(raw)) if raw is not None else [0, 0]
         self.dbs = [DiskDatabase(i, self, self.pids[i]) for i in range(cfg.databases)]
+        self._ttl_walk = [(db, b"y" + enc.pid_bytes(db.pid)) for db in self.dbs]
+        self._ttl_walk_next = time.monotonic() + _FIELD_TTL_WALK_EVERY
         self._stop = threading.Event()
         self._syncer = None
         if self.sync_mode == "everysec":
             self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
                                             daemon=True)
             self._syncer.start()
+        # Bound methods made once: they are compared by identity with what the server holds.
+        self._hook = self._before_reply
+        self._rearm_sink = self._rearm
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _child_after_fork(ref))
 
@@ -116,16 +122,17 @@ class DiskEngine:
         """Make sure the batch is committed before the next reply is written."""
         server = self.server
         current = server.before_reply
-        if current is not self._before_reply:
+        if current is not self._hook:
             self._next_hook = current      # chain whatever was there (the AOF's hook)
-            server.before_reply = self._before_reply
+            server.before_reply = self._hook
         sinks = server.propagation_sinks
         if sinks:
             # The AOF's sink installs its own hook after each write: come back after it.
-            if sinks[-1] is not self._rearm:
-                if self._rearm in sinks:
-                    sinks.remove(self._rearm)
-                sinks.append(self._rearm)
+            sink = self._rearm_sink
+            if sinks[-1] is not sink:
+                if sink in sinks:
+                    sinks.remove(sink)
+                sinks.append(sink)
             elif len(sinks) == 1:
                 sinks.pop()     # nobody else listens any more
 
@@ -155,7 +162,7 @@ class DiskEngine:
                 if not self.release_scheduled:
                     self.release_scheduled = True
                     server.loop.call_soon(self._release)
-                server.before_reply = self._before_reply
+                server.before_reply = self._hook
                 return True
         if nxt is not None:
             return nxt(conn, data)
@@ -175,7 +182,7 @@ class DiskEngine:
             if conn.transport is not None:
                 conn.transport.write(data)
         server = self.server
-        if server.before_reply is self._before_reply and not (self.overlay or self.dirty):
+        if server.before_reply is self._hook and not (self.overlay or self.dirty):
             server.before_reply = None
 
     def pending(self) -> bool:
@@ -207,6 +214,7 @@ class DiskEngine:
                     obj = e.obj = to_journaled(e.obj)
                     obj._e = e
                     e.plain = False
+                    self.track_field_ttl(e)     # a new object: the old one's hint is void
                 else:
                     keep.append(e)          # not journaled yet: rewritten again next time
             if e.rewrite:
@@ -219,6 +227,11 @@ class DiskEngine:
             else:
                 write_dirty(e, ops, self.store.get)
             ops[e.mkey] = meta_bytes(e)
+            if e.kind == HASH:
+                has_ttl = bool(e.obj.ttl)
+                if has_ttl != e.ttl_indexed:
+                    ops[enc.field_ttl_key(e.pid, e.key)] = b"" if has_ttl else None
+                    e.ttl_indexed = has_ttl
             size = e.unit * len(e.obj) + 200
             if e.mkey in cache:
                 self.cache_bytes += size - e.size
@@ -297,7 +310,7 @@ class DiskEngine:
 
     def gc_namespace(self, pid: int) -> None:
         ranges = []
-        for tag in (b"m", b"s", b"z", b"x"):
+        for tag in (b"m", b"s", b"z", b"x", b"y"):
             p = tag + enc.pid_bytes(pid)
             ranges.append((p, enc.next_prefix(p)))
         self._gc_job(1 << 62, ranges)
@@ -330,6 +343,41 @@ class DiskEngine:
             self.gc_pending = False
         return jobs
 
+    # --- hash field expiry -----------------------------------------------------------------
+    def track_field_ttl(self, e: Entry) -> None:
+        """Queue a hash with field TTLs for active field expiry (hashes.HashFieldExpiry finds
+        memory-engine hashes by sweeping their dicts; here the engine tells it)."""
+        obj = e.obj
+        if e.kind != HASH or not obj.ttl:
+            return
+        queue = getattr(self.server, "hash_field_expiry", None)
+        if queue is None:
+            return
+        for db in self.dbs:
+            if db.pid == e.pid:
+                obj.sched = None    # its queued hint may name another key or database
+                queue.track(db, e.key, obj)
+                return
+
+    def _walk_field_ttls(self, budget: int = 64) -> None:
+        """After start-up, load the hashes listed in the field-TTL index (a few per tick)."""
+        while budget > 0 and self._ttl_walk:
+            db, after = self._ttl_walk[0]
+            yp = b"y" + enc.pid_bytes(db.pid)
+            cut = len(yp)
+            done = True
+            for k, _v in self.store.items(after, enc.next_prefix(yp)):
+                if k == after:
+                    continue
+                db.lookup_notouch(k[cut:])      # loading it queues it (DiskDatabase._load)
+                budget -= 1
+                if budget <= 0:
+                    self._ttl_walk[0] = (db, k)
+                    done = False
+                    break
+            if done:
+                self._ttl_walk.pop(0)
+
     # --- streams ------------------------------------------------------------------------------
     def stream_access(self, e: Entry) -> None:
         """Stream commands also change fields and consumer groups directly, so any stream a
@@ -347,6 +395,12 @@ class DiskEngine:
         if self.read_only:
             return
         self.commit()
+        if self._ttl_walk:
+            self._walk_field_ttls()
+        elif time.monotonic() > self._ttl_walk_next:
+            # Evicted hashes leave the field-expiry queue (it holds them weakly): walk again.
+            self._ttl_walk_next = time.monotonic() + _FIELD_TTL_WALK_EVERY
+            self._ttl_walk = [(db, b"y" + enc.pid_bytes(db.pid)) for db in self.dbs]
         if not self.imported and not self.server.loading:
             self.overlay[enc.IMPORTED_KEY] = b"1"
             self.imported = True
@@ -463,6 +517,7 @@ class _ReadOnlyStore:
 class DiskDatabase(Database):
     __slots__ = ("index", "engine", "hooks", "pid", "_mp", "atime", "lfu", "notify_new",
                  "_cursors", "_cursor_seq", "_x_low")
+    # No ``data`` attribute: snapshot writers and sweeps take the generic, engine-neutral path.
 
     def __init__(self, index: int, engine: DiskEngine, pid: int):
         self.index = index
@@ -501,6 +556,8 @@ class DiskDatabase(Database):
         e.obj = load_value(e, raw, eng.store)
         e.obj._e = e
         eng.cache_put(e)
+        if e.ttl_indexed:
+            eng.track_field_ttl(e)
         if eng.overlay.pop(mkey, _MISSING) is not _MISSING:
             e.touch_meta()      # its pending metadata now lives in the entry
         elif eng.cache_bytes > eng.cache_budget:
@@ -606,10 +663,14 @@ class DiskDatabase(Database):
             eng.cache_drop(found)
             if found.persisted:
                 eng._gc_version(self.pid, key, found.version, len(found.obj))
+            if found.ttl_indexed:
+                eng.overlay[enc.field_ttl_key(self.pid, key)] = None
             return found.expire
         if found[0] != STRING:
             version, count, _tail = enc.decode_collection(found)
             eng._gc_version(self.pid, key, version, count)
+            if found[1] & FLAG_FIELD_TTL:
+                eng.overlay[enc.field_ttl_key(self.pid, key)] = None
         return enc.meta_expire(found)
 
     def set(self, key, value, keepttl: bool = False) -> None:
@@ -643,6 +704,7 @@ class DiskDatabase(Database):
             e.expire = expire
             if type(value) in JOURNALED and value._e is None:
                 value._e = e
+                eng.track_field_ttl(e)      # RENAME / MOVE: same hash, another key
             else:
                 if type(value) in JOURNALED:
                     value = e.obj = value.copy()     # held by another key: never share
@@ -727,6 +789,9 @@ class DiskDatabase(Database):
         eng.pids[other.index] = other.pid
         eng.state_dirty = True
         eng.arm()
+        for e in list(eng.cache.values()):
+            if e.kind == HASH and (e.pid == self.pid or e.pid == other.pid):
+                eng.track_field_ttl(e)
 
     # --- expiry ------------------------------------------------------------------------------
     def get_expire(self, key):
@@ -770,6 +835,23 @@ class DiskDatabase(Database):
 
     def expires_count(self) -> int:
         return self.engine.counts[self.pid][1]
+
+    @property
+    def expires(self) -> dict:
+        """A sample of keys with a TTL (the soonest ones): key -> expiry ms.  What INFO's avg_ttl
+        and the volatile-* eviction policies read; the full set lives in the expiry index."""
+        eng = self.engine
+        if not self.expires_count():
+            return {}
+        eng.commit()
+        xp = enc.expire_prefix(self.pid)
+        cut = len(xp) + 8
+        out = {}
+        for k, _v in eng.store.items(xp, enc.next_prefix(xp)):
+            out[k[cut:]] = enc._U64.unpack_from(k, len(xp))[0]
+            if len(out) >= _EXPIRES_SAMPLE:
+                break
+        return out
 
     def _expire(self, key) -> None:
         self.delete(key)

@@ -6,6 +6,7 @@ Every record lives in one ordered key space; the first byte says what it is:
     s <pid:4> <klen:4> <key> <version:8> <subkey>     one member of a collection
     z <pid:4> <klen:4> <key> <version:8> <score:8> <member>   sorted-set score index
     x <pid:4> <expire_ms:8> <key>                     expiry index (soonest first)
+    y <pid:4> <key>                                   hashes whose fields have TTLs
     g <seq:8>                                         stale ranges waiting for the GC
     #c <pid:4>                                        key / expiry counters of a database
     #s                                                engine state (versions, db map)
@@ -37,6 +38,7 @@ KIND_OF = {v: k for k, v in KIND_NAMES.items()}
 
 FLAG_EXPIRE = 1
 FLAG_COMPACT = 2        # listpack (hash, zset) or intset (set): Redis's sticky small encoding
+FLAG_FIELD_TTL = 4      # a hash with field expiry times (listed in the ``y`` index)
 
 STATE_KEY = b"#s"
 IMPORTED_KEY = b"#i"
@@ -73,6 +75,10 @@ def sub_prefix(tag: bytes, pid: int, key: bytes, version: int) -> bytes:
 
 def expire_prefix(pid: int) -> bytes:
     return b"x" + _U32.pack(pid)
+
+
+def field_ttl_key(pid: int, key: bytes) -> bytes:
+    return b"y" + _U32.pack(pid) + key
 
 
 def expire_key(pid: int, when: int, key: bytes) -> bytes:
@@ -128,8 +134,8 @@ def with_expire(raw: bytes, expire: int | None) -> bytes:
 
 
 def encode_collection(kind: int, compact: bool, expire: int | None, version: int, count: int,
-                      extra: bytes = b"") -> bytes:
-    flags = FLAG_COMPACT if compact else 0
+                      extra: bytes = b"", field_ttl: bool = False) -> bytes:
+    flags = (FLAG_COMPACT if compact else 0) | (FLAG_FIELD_TTL if field_ttl else 0)
     if expire is None:
         head = bytes((kind, flags))
     else:

@@ -36,7 +36,7 @@ class Entry:
 
     __slots__ = ("engine", "pid", "key", "mkey", "kind", "version", "persisted", "expire", "obj",
                  "dirty", "rewrite", "plain", "registered", "size", "unit", "head", "next_seq",
-                 "groups_dirty", "groups_stored")
+                 "groups_dirty", "groups_stored", "ttl_indexed")
 
     def __init__(self, engine, pid: int, key: bytes, mkey: bytes, kind: int, version: int, obj):
         self.engine = engine
@@ -58,6 +58,7 @@ class Entry:
         self.next_seq = 0           # hash: insertion counter
         self.groups_dirty = False   # stream: consumer groups to write again
         self.groups_stored = False  # stream: a groups record exists in the store
+        self.ttl_indexed = False    # hash: listed in the field-TTL index
 
     # --- journal ----------------------------------------------------------------------------
     def register(self) -> None:
@@ -521,7 +522,7 @@ def meta_bytes(e: Entry) -> bytes:
     kind = e.kind
     if kind == HASH:
         return enc.encode_collection(HASH, obj.listpack, e.expire, e.version, len(obj),
-                                     enc.u64(e.next_seq))
+                                     enc.u64(e.next_seq), bool(obj.ttl))
     if kind == SET:
         return enc.encode_collection(SET, obj._intset, e.expire, e.version, len(obj))
     if kind == ZSET:
@@ -694,6 +695,7 @@ def load_value(e: Entry, raw_meta: bytes, store, journaled: bool = True):
             for f, ttl in ttls:
                 HashValue.set_field_expire(h, f, ttl)
             e.next_seq = enc._U64.unpack(tail[:8])[0]
+            e.ttl_indexed = bool(raw_meta[1] & enc.FLAG_FIELD_TTL)
             obj = h
         elif kind == SET:
             members = [k[cut:] for k, _v in rows]
