@@ -344,9 +344,13 @@ def setrange(c, argv):
 
 def _incr(c, key, delta: int):
     db = c.db
-    old = check_string_for_write(c, key)
+    old = db.lookup(key)
     if old is None:
         cur = 0
+    elif type(old) is not bytes:
+        err(WRONGTYPE)
+    elif old.isdigit() and len(old) < 19 and (old[0] != 48 or len(old) == 1):
+        cur = int(old)  # the common case: a canonical non-negative integer
     else:
         cur = try_int(old) if len(old) <= 20 else None
         if cur is None:
