@@ -20,20 +20,42 @@ def delete_key(c, db, key, event=b"del") -> bool:
     return False
 
 
-@command("del", -2, "write", 1, -1, 1, acl="@keyspace", summary="Deletes one or more keys.")
-def del_(c, argv):
+def free_effort(v) -> int:
+    """Roughly how many allocations freeing ``v`` costs (Redis's lazyfreeGetFreeEffort)."""
+    if type(v) is bytes:
+        return 1
+    if v.kind == b"stream":
+        return getattr(v, "node_count", len(v)) + len(getattr(v, "groups", ()) or ())
+    if v.kind == b"list":
+        return len(v) // 128 + 1
+    return len(v)
+
+
+LAZYFREE_THRESHOLD = 64
+
+
+def _delete_keys(c, argv, lazy: bool) -> int:
     db = c.db
+    server = c.server
     n = 0
     for key in argv[1:]:
-        if db.lookup_notouch(key) is not None and delete_key(c, db, key):
+        v = db.lookup_notouch(key)
+        if v is not None and delete_key(c, db, key):
             n += 1
+            if lazy and free_effort(v) > LAZYFREE_THRESHOLD:
+                server.free_lazily(v)
     return n
+
+
+@command("del", -2, "write", 1, -1, 1, acl="@keyspace", summary="Deletes one or more keys.")
+def del_(c, argv):
+    return _delete_keys(c, argv, c.server.config.lazyfree_lazy_user_del)
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, acl="@keyspace", since="4.0.0",
          summary="Asynchronously deletes one or more keys.")
 def unlink(c, argv):
-    return del_(c, argv)
+    return _delete_keys(c, argv, True)
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, acl="@keyspace", since="1.0.0",

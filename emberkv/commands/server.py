@@ -111,7 +111,8 @@ def _info_memory(server):
         ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
         ("mem_clients_normal", 0), ("mem_cluster_links", 0), ("mem_aof_buffer", 0),
         ("mem_allocator", "libc"), ("active_defrag_running", 0),
-        ("lazyfree_pending_objects", 0), ("lazyfreed_objects", getattr(server, "lazyfreed_objects", 0)),
+        ("lazyfree_pending_objects", len(server.lazyfree_queue)),
+        ("lazyfreed_objects", server.lazyfreed_objects),
     ]
 
 
@@ -366,6 +367,7 @@ def config_resetstat(c, argv):
     server = c.server
     server.stats.reset()
     server.commands_processed = 0
+    server.lazyfreed_objects = 0
     server.errorstats.clear()
     for cmd in _all_commands():
         cmd.reset_stats()
@@ -544,11 +546,19 @@ def latency_graph(c, argv):
 @command("latency|histogram", -2, "admin noscript loading stale", since="7.0.0",
          summary="Returns the cumulative distribution of latencies of a subset or all commands.")
 def latency_histogram(c, argv):
-    names = [a.decode(errors="replace").lower() for a in argv[2:]]
+    wanted = set()
+    for a in argv[2:]:
+        name = a.decode(errors="replace").lower()
+        wanted.add(name)
+        parent = CANONICAL.get(name)
+        if parent is not None and parent.subcommands:
+            wanted.update(sub.fullname for sub in parent.subcommands.values())
     out = {}
     for cmd in _all_commands():
-        if cmd.calls and (not names or cmd.fullname in names):
-            us = max(1, cmd.usec // cmd.calls)
+        if cmd.calls and (not wanted or cmd.fullname in wanted):
+            # Per-command histograms are not kept on the hot path: the bucket of the mean
+            # latency (a power of two, as Redis's buckets) carries every call.
+            us = max(1, int(cmd.usec // cmd.calls))
             bucket = 1 << (us - 1).bit_length()
             out[cmd.fullname.encode()] = {b"calls": cmd.calls,
                                           b"histogram_usec": {bucket: cmd.calls}}

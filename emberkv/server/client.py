@@ -19,7 +19,7 @@ class Client:
         "blocked", "closing", "close_after_reply", "out", "flush_scheduled",
         "last_cmd", "cur_cmd", "is_monitor", "is_replica", "is_master", "flags_extra",
         "tracking", "in_script", "argv_len", "tot_net_in", "tot_net_out", "tot_cmds",
-        "unix", "qbuf", "kill_reason", "in_exec",
+        "unix", "qbuf", "kill_reason", "in_exec", "qbuf_peak",
     )
 
     def __init__(self, server, conn, cid: int):
@@ -68,7 +68,8 @@ class Client:
         self.tot_net_in = 0
         self.tot_net_out = 0
         self.tot_cmds = 0
-        self.qbuf = 0
+        self.qbuf = 0                   # query buffer size, as Redis accounts it (CLIENT LIST)
+        self.qbuf_peak = 0
         self.kill_reason = None
         self.in_exec = False            # running queued MULTI commands: blocking commands must not block
 

@@ -98,6 +98,13 @@ class Connection(asyncio.Protocol):
         if c.closing:
             return
         c.tot_net_in += len(data)
+        # Query-buffer accounting as Redis reports it: a read buffer of at least 16 KiB,
+        # growing with big requests; shrunk by the server cron.
+        need = len(data) + self.pending_bytes
+        if need > c.qbuf_peak:
+            c.qbuf_peak = need
+        if c.qbuf < 16384 or need > c.qbuf:
+            c.qbuf = max(16384, need + (need >> 1) if need > 16384 else 16384)
         if self.slow is not None:
             self.slow.feed(data)
         elif (data[0] != 42 or data[1:2] == b"-") and not self.reader.has_data() \

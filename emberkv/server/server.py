@@ -125,6 +125,9 @@ class Server:
         self.current_client = None
         self.exec_depth = 0
         self.commands_processed = 0
+        self.lazyfree_queue: list = []
+        self.lazyfreed_objects = 0
+        self._qbuf_checked = 0.0
         self._commands = registry.COMMANDS
         self.gates = False
         self.extra_gates = False       # set by subsystems that need _gated checks
@@ -385,6 +388,8 @@ class Server:
                 self.reply_to(c, reply)
         elif reply is BLOCKED:
             cmd.calls -= 1
+            if c.blocked is not None and c.blocked.argv is None:
+                c.blocked.argv = argv  # SLOWLOG shows the blocking command when it is served
         elif not send_reply:
             pass
         elif c.reply_mode == REPLY_ON:
@@ -416,6 +421,7 @@ class Server:
         self.pending_propagate = None
         caller = self.current_client
         self.current_client = c
+        t0 = perf_counter()
         try:
             reply = w.retry()
         except CommandError as e:
@@ -423,8 +429,12 @@ class Server:
         finally:
             self.current_client = caller
         if reply is not None:
+            usec = (perf_counter() - t0) * 1e6
             if w.cmd is not None:
                 w.cmd.calls += 1
+                w.cmd.usec += usec
+            if w.argv is not None and usec >= self.slowlog_threshold >= 0:
+                self.slowlog_add(c, w.argv, int(usec))
             if self.dirty != dirty and self.propagation_sinks and self.pending_propagate:
                 for item in self.pending_propagate:
                     self.propagate(item[0], item[1])
@@ -747,7 +757,8 @@ class Server:
             self.unpause()
         # Active expiry: about 25% of one tick's time, spread over the databases.
         if self.may_expire():
-            deadline = time.monotonic() + 0.25 / hz
+            started = time.monotonic()
+            deadline = started + 0.25 / hz
             effort = self.config.active_expire_effort
             for db in self.dbs:
                 if db.expires_count():
@@ -755,6 +766,14 @@ class Server:
                     if time.monotonic() > deadline:
                         self.stats.expired_time_cap_reached_count += 1
                         break
+            spent_ms = int((time.monotonic() - started) * 1000)
+            if self.latency_threshold and spent_ms >= self.latency_threshold:
+                self.latency_add("expire-cycle", spent_ms)
+        if self.lazyfree_queue:
+            # Big values unlinked by UNLINK/FLUSH ASYNC are released here, off the command path.
+            self.lazyfreed_objects += len(self.lazyfree_queue)
+            self.lazyfree_queue = []
+        self._resize_query_buffers()
         self._sample_ops()
         timeout = self.config.timeout
         if timeout:
@@ -768,6 +787,26 @@ class Server:
             hook()
         if self.shutdown_asked is not None:
             self.finish_shutdown()
+
+    def free_lazily(self, value) -> None:
+        """Queue a big value for release by cron (UNLINK and the lazyfree-lazy-* options)."""
+        self.lazyfree_queue.append(value)
+
+    def _resize_query_buffers(self) -> None:
+        """Redis's clientsCronResizeQueryBuffer, applied to the query-buffer accounting that
+        CLIENT LIST reports: idle buffers are released, oversized ones shrink to their peak."""
+        now = time.time()
+        if now - self._qbuf_checked < 0.1 or not self.clients:
+            return
+        self._qbuf_checked = now
+        for c in self.clients.values():
+            if not c.qbuf:
+                continue
+            if now - c.last_interaction > 2:
+                c.qbuf = 0
+            elif c.qbuf > 32768 and c.qbuf // 2 > c.qbuf_peak:
+                c.qbuf = max(c.qbuf_peak, 16384)
+            c.qbuf_peak = 0
 
     def _sample_ops(self) -> None:
         now = time.monotonic()

@@ -530,7 +530,7 @@ def meta_bytes(e: Entry) -> bytes:
     if kind == LIST:
         return enc.encode_collection(LIST, False, e.expire, e.version, len(obj),
                                      enc.list_index(e.head))
-    return enc.encode_collection(STREAM, bool(obj.groups), e.expire, e.version, len(obj),
+    return enc.encode_collection(STREAM, False, e.expire, e.version, len(obj),
                                  enc.stream_tail(obj.last_id, obj.first_id, obj.max_deleted_id,
                                                  obj.entries_added))
 
