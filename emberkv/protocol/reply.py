@@ -132,6 +132,10 @@ def _error_line(v: bytes) -> bytes:
     return b"-" + v + b"\r\n"
 
 
+def _not_plain_bulk():
+    raise TypeError  # leaves the all-bulk fast path for the per-element encoder
+
+
 def encode2(v, out: list) -> None:
     """Append the RESP2 encoding of ``v`` to ``out``."""
     t = type(v)
@@ -146,8 +150,16 @@ def encode2(v, out: list) -> None:
     elif t is list or t is tuple or t is SetReply or t is Push or t is MapReply or t is Pairs \
             or t is PairMap:
         out.append(b"*%d\r\n" % len(v))
-        for item in v:
-            encode2(item, out)
+        try:
+            # Arrays of bulk strings dominate (LRANGE, MGET, HGETALL): one comprehension.
+            out.append(b"".join([b"$%d\r\n%b\r\n" % (len(item), item) if type(item) is bytes
+                                 else _not_plain_bulk() for item in v]))
+        except TypeError:  # some element is not a bulk string
+            for item in v:
+                if type(item) is bytes:
+                    out.append(b"$%d\r\n%b\r\n" % (len(item), item))
+                else:
+                    encode2(item, out)
     elif t is Error:
         out.append(_error_line(v))
     elif t is dict:
@@ -189,8 +201,16 @@ def encode3(v, out: list) -> None:
         out.append(b"_\r\n")
     elif t is list or t is tuple:
         out.append(b"*%d\r\n" % len(v))
-        for item in v:
-            encode3(item, out)
+        try:
+            # Arrays of bulk strings dominate (LRANGE, MGET, HGETALL): one comprehension.
+            out.append(b"".join([b"$%d\r\n%b\r\n" % (len(item), item) if type(item) is bytes
+                                 else _not_plain_bulk() for item in v]))
+        except TypeError:  # some element is not a bulk string
+            for item in v:
+                if type(item) is bytes:
+                    out.append(b"$%d\r\n%b\r\n" % (len(item), item))
+                else:
+                    encode3(item, out)
     elif t is Error:
         out.append(_error_line(v))
     elif t is dict:
