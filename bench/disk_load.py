@@ -10,7 +10,7 @@ random hex (they compress about 2:1).  Loading streams the SETs through ``redis-
 For each engine the script reports the load time, the disk size, the server's RSS (peak
 while loading and after), and redis-benchmark requests/second for GET and SET over random
 existing keys with 50 clients, no pipelining.  The server runs on CPU 0 and the clients on
-CPU 1 when ``taskset`` is available.
+CPU 1 when ``taskset`` is available (``--no-pin`` to let the server use every CPU).
 """
 
 from __future__ import annotations
@@ -57,8 +57,13 @@ def dir_bytes(path: str) -> int:
     return total
 
 
+PIN = True
+
+
 def _taskset(cpu: str) -> list:
-    return ["taskset", "-c", cpu] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+    if not PIN or not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
+        return []
+    return ["taskset", "-c", cpu]
 
 
 class Server:
@@ -181,7 +186,11 @@ def main() -> None:
     ap.add_argument("--no-memory", action="store_true", help="skip the memory engine run")
     ap.add_argument("--dir", default=None, help="where the data directories go")
     ap.add_argument("--keep", action="store_true", help="keep the data directories")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="no taskset (RocksDB's background threads then get the other CPU too)")
     args = ap.parse_args()
+    global PIN
+    PIN = not args.no_pin
     mb = 1 << 20
     results = [run("disk", args)]
     if not args.no_memory:

@@ -405,7 +405,7 @@ def test_xgroup_commands(raw, raw_redis):
 
 def test_xsetid(raw, raw_redis):
     run_same(raw, raw_redis, """
-        XADD s MAXLEN 0 * a b
+        XADD s MAXLEN 0 100-1 a b
         XSETID s 200-0
         XINFO STREAM s
         XADD s 300-0 a b

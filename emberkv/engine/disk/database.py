@@ -66,9 +66,8 @@ class DiskEngine:
         self.commits = 0
         self.read_only = False
         self._next_hook = None
-        self.held: list = []            # (connection, reply bytes) waiting for the WAL fsync
+        self.held: list = []            # (connection, reply bytes) waiting for the commit
         self.release_scheduled = False
-        self.need_sync = False
         self.unsynced = False
         self.imported = self.store.get(enc.IMPORTED_KEY) is not None
         self.gc_jobs_done = 0
@@ -141,42 +140,33 @@ class DiskEngine:
             self.arm()
 
     def _before_reply(self, conn, data: bytes) -> bool:
-        """``server.before_reply``: commit, then let the reply go (True: held for the sync)."""
+        """``server.before_reply``: the batch must be committed before this reply leaves.
+
+        Replies are held (True) and released by ``_release`` after one commit shared by every
+        connection served in this event-loop turn: one write (and under disk-sync always one
+        fsync) for the whole group, as Redis does in beforeSleep.  Chained behind the AOF's
+        hook, the commit happens here and the AOF decides about the reply."""
         server = self.server
         nxt = self._next_hook
         self._next_hook = None
         server.before_reply = None
-        group = self.sync_mode == "always" and nxt is None and not server.config.appendonly
-        if server.current_client is None:
-            self.commit(defer_sync=group)
-        elif self.overlay or self.dirty:
-            self.arm()      # a reply sent mid-command (pub/sub, monitor): commit at the next one
-        if self.need_sync:
-            client = conn.client
-            if not group or client is None or client.closing:
-                self.sync_pending()
-            else:
-                # disk-sync always: one fsync for every reply of this event-loop turn, which
-                # all wait for it (Redis's beforeSleep group commit).
-                self.held.append((conn, data))
-                if not self.release_scheduled:
-                    self.release_scheduled = True
-                    server.loop.call_soon(self._release)
-                server.before_reply = self._hook
-                return True
-        if nxt is not None:
-            return nxt(conn, data)
-        return False
-
-    def sync_pending(self) -> None:
-        if self.need_sync:
-            self.need_sync = False
-            self.store.sync_wal()
+        client = conn.client
+        if nxt is not None or server.config.appendonly or client is None or client.closing:
+            if server.current_client is None:
+                self.commit()
+            elif self.overlay or self.dirty:
+                self.arm()      # mid-command: commit at the next reply
+            return nxt(conn, data) if nxt is not None else False
+        self.held.append((conn, data))
+        if not self.release_scheduled:
+            self.release_scheduled = True
+            server.loop.call_soon(self._release)
+        server.before_reply = self._hook
+        return True
 
     def _release(self) -> None:
         self.release_scheduled = False
-        self.commit(defer_sync=True)
-        self.sync_pending()
+        self.commit()
         held, self.held = self.held, []
         for conn, data in held:
             if conn.transport is not None:
@@ -192,11 +182,9 @@ class DiskEngine:
         if len(self.overlay) > _AUTO_COMMIT_OPS:
             self.commit()
 
-    def commit(self, defer_sync: bool = False) -> None:
-        """Write the batch atomically (sync per disk-sync); convert and evict between commands.
-
-        ``defer_sync``: under disk-sync always, leave the fsync to ``sync_pending`` (group commit).
-        """
+    def commit(self) -> None:
+        """Write the batch atomically (fsync under disk-sync always); convert plain values and
+        evict from the cache when no command is running."""
         if self.read_only:
             return
         between = self.server.current_client is None
@@ -243,10 +231,7 @@ class DiskEngine:
         if self.state_dirty:
             ops[enc.STATE_KEY] = enc.encode_state(self.next_version, self.next_pid, self.gc_seq,
                                                   self.pids)
-        always = self.sync_mode == "always"
-        self.store.write(ops, sync=always and not defer_sync)
-        if always and defer_sync:
-            self.need_sync = True
+        self.store.write(ops, sync=self.sync_mode == "always")
         self.commits += 1
         self.overlay = {}
         self.dirty = {}
@@ -424,7 +409,6 @@ class DiskEngine:
 
     def on_shutdown(self, save) -> bool:
         self.commit()
-        self.sync_pending()
         self.unsynced = True
         self.sync_now()
         return True
