@@ -138,6 +138,18 @@ def load(server: Server, n: int, value_size: int) -> float:
     return seconds
 
 
+def settle(server: Server, limit: float = 300) -> float:
+    """Wait until RocksDB has no compaction left to do (steady state); returns seconds waited."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        info = dict(line.strip().split(":", 1) for line in server.cli("INFO", "disk").splitlines()
+                    if ":" in line)
+        if info.get("disk_compaction_pending") == "0" and info.get("disk_running_compactions") == "0":
+            break
+        time.sleep(1)
+    return time.time() - t0
+
+
 def benchmark(server: Server, test: str, n: int, keys: int, requests: int) -> float:
     out = subprocess.run(_taskset("1") + [
         "redis-benchmark", "-p", str(server.port), "-c", "50", "-P", "1", "-n", str(requests),
@@ -157,10 +169,12 @@ def run(engine: str, args) -> dict:
     try:
         seconds = load(server, args.keys, args.value_size)
         if engine == "disk":
-            time.sleep(1)       # let the last batch and the WAL sync settle
+            res_settle = settle(server)
         dbsize = int(server.cli("DBSIZE").strip() or 0)
         res = {"engine": engine, "keys": dbsize, "load_s": seconds,
                "load_rate": args.keys / seconds, "rss_after_load": rss_bytes(server.proc.pid)}
+        if engine == "disk":
+            res["settle_s"] = res_settle
         res["get_rps"] = benchmark(server, "get", args.requests, args.keys, args.requests)
         res["set_rps"] = benchmark(server, "set", args.requests, args.keys, args.requests)
         res["rss_peak"] = max(sampler.peak, rss_bytes(server.proc.pid))
@@ -200,7 +214,8 @@ def main() -> None:
               "rss_end=%.0fMB GET=%.0f/s SET=%.0f/s%s" % (
                   r["engine"], r["keys"], r["load_s"], r["load_rate"], r["rss_after_load"] / mb,
                   r["rss_peak"] / mb, r["rss_end"] / mb, r["get_rps"], r["set_rps"],
-                  " disk=%.0fMB" % (r["disk_bytes"] / mb) if "disk_bytes" in r else ""))
+                  " disk=%.0fMB compactions_after_load=%.0fs" % (r["disk_bytes"] / mb, r["settle_s"])
+                  if "disk_bytes" in r else ""))
     if len(results) == 2:
         d, m = results
         print("disk/memory: GET %.2fx  SET %.2fx" % (d["get_rps"] / m["get_rps"],

@@ -136,6 +136,21 @@ def _not_plain_bulk():
     raise TypeError  # leaves the all-bulk fast path for the per-element encoder
 
 
+def _array(v, out: list, encode) -> None:
+    """An array header and its elements (``encode`` is encode2 or encode3)."""
+    out.append(b"*%d\r\n" % len(v))
+    try:
+        # Arrays of bulk strings dominate (LRANGE, MGET, HGETALL): one comprehension.
+        out.append(b"".join([b"$%d\r\n%b\r\n" % (len(item), item) if type(item) is bytes
+                             else _not_plain_bulk() for item in v]))
+    except TypeError:  # some element is not a plain bulk string
+        for item in v:
+            if type(item) is bytes:
+                out.append(b"$%d\r\n%b\r\n" % (len(item), item))
+            else:
+                encode(item, out)
+
+
 def encode2(v, out: list) -> None:
     """Append the RESP2 encoding of ``v`` to ``out``."""
     t = type(v)
@@ -149,17 +164,7 @@ def encode2(v, out: list) -> None:
         out.append(b"$-1\r\n")
     elif t is list or t is tuple or t is SetReply or t is Push or t is MapReply or t is Pairs \
             or t is PairMap:
-        out.append(b"*%d\r\n" % len(v))
-        try:
-            # Arrays of bulk strings dominate (LRANGE, MGET, HGETALL): one comprehension.
-            out.append(b"".join([b"$%d\r\n%b\r\n" % (len(item), item) if type(item) is bytes
-                                 else _not_plain_bulk() for item in v]))
-        except TypeError:  # some element is not a bulk string
-            for item in v:
-                if type(item) is bytes:
-                    out.append(b"$%d\r\n%b\r\n" % (len(item), item))
-                else:
-                    encode2(item, out)
+        _array(v, out, encode2)
     elif t is Error:
         out.append(_error_line(v))
     elif t is dict:
@@ -200,17 +205,7 @@ def encode3(v, out: list) -> None:
     elif v is None or v is NULL_ARRAY:
         out.append(b"_\r\n")
     elif t is list or t is tuple:
-        out.append(b"*%d\r\n" % len(v))
-        try:
-            # Arrays of bulk strings dominate (LRANGE, MGET, HGETALL): one comprehension.
-            out.append(b"".join([b"$%d\r\n%b\r\n" % (len(item), item) if type(item) is bytes
-                                 else _not_plain_bulk() for item in v]))
-        except TypeError:  # some element is not a bulk string
-            for item in v:
-                if type(item) is bytes:
-                    out.append(b"$%d\r\n%b\r\n" % (len(item), item))
-                else:
-                    encode3(item, out)
+        _array(v, out, encode3)
     elif t is Error:
         out.append(_error_line(v))
     elif t is dict:

@@ -7,48 +7,19 @@ from functools import lru_cache
 
 
 def _translate(pat: bytes) -> bytes:
+    """Regex source for a glob, built from its tokens (see _tokens)."""
     out = bytearray()
-    i, n = 0, len(pat)
-    while i < n:
-        c = pat[i]
-        if c == 0x2A:  # '*'
-            while i + 1 < n and pat[i + 1] == 0x2A:
-                i += 1
+    for tok in _tokens(pat, False):
+        if tok == "*":
             out += b".*"
-        elif c == 0x3F:  # '?'
+        elif tok == "?":
             out += b"."
-        elif c == 0x5C and i + 1 < n:  # '\' escapes the next byte
-            i += 1
-            out += re.escape(pat[i:i + 1])
-        elif c == 0x5B:  # '['
-            i += 1
-            negate = i < n and pat[i] == 0x5E
-            if negate:
-                i += 1
-            items = bytearray()
-            while i < n:
-                c = pat[i]
-                if c == 0x5C and i + 1 < n:
-                    i += 1
-                    items += re.escape(pat[i:i + 1])
-                elif c == 0x5D:
-                    break
-                elif i + 2 < n and pat[i + 1] == 0x2D:
-                    lo, hi = pat[i], pat[i + 2]
-                    if lo > hi:
-                        lo, hi = hi, lo
-                    items += b"\\x%02x-\\x%02x" % (lo, hi)
-                    i += 2
-                else:
-                    items += re.escape(pat[i:i + 1])
-                i += 1
-            if not items:
-                out += b"." if negate else b"(?!)"
-            else:
-                out += b"[" + (b"^" if negate else b"") + bytes(items) + b"]"
+        elif len(tok) == 1:
+            out += re.escape(bytes(tok))
+        elif not tok:
+            out += b"(?!)"
         else:
-            out += re.escape(pat[i:i + 1])
-        i += 1
+            out += b"[" + b"".join(b"\\x%02x" % ch for ch in sorted(tok)) + b"]"
     return bytes(out)
 
 
