@@ -150,12 +150,15 @@ class DiskEngine:
         nxt = self._next_hook
         self._next_hook = None
         server.before_reply = None
+        if server.current_client is not None:
+            # A reply written while a command runs (a busy script serving other clients,
+            # pub/sub): it does not wait; the batch is committed after the command.
+            if self.overlay or self.dirty:
+                self.arm()
+            return nxt(conn, data) if nxt is not None else False
         client = conn.client
         if nxt is not None or server.config.appendonly or client is None or client.closing:
-            if server.current_client is None:
-                self.commit()
-            elif self.overlay or self.dirty:
-                self.arm()      # mid-command: commit at the next reply
+            self.commit()
             return nxt(conn, data) if nxt is not None else False
         self.held.append((conn, data))
         if not self.release_scheduled:
