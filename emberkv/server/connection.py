@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 
 import hiredis
 
@@ -80,6 +81,10 @@ class Connection(asyncio.Protocol):
                 c.laddr = _fmt_addr(local)
             if sock is not None:
                 c.fd = sock.fileno()
+                if not self._unix:
+                    # Replies must not wait for Nagle's algorithm: clients send one request
+                    # at a time and wait for each answer.
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except Exception:
             pass
         self.client = c
