@@ -230,9 +230,20 @@ def mset(c, argv):
     if len(argv) % 2 == 0:
         err(b"ERR wrong number of arguments for 'mset' command")
     db = c.db
+    server = c.server
+    if server.notify_flags:
+        # Events interleave per key ("new" then "set"), as Redis emits them.
+        for i in range(1, len(argv), 2):
+            db.set(argv[i], argv[i + 1])
+            _set_done(c, argv[i])
+        return OK
+    store = db.set
     for i in range(1, len(argv), 2):
-        db.set(argv[i], argv[i + 1])
-        _set_done(c, argv[i])
+        store(argv[i], argv[i + 1])
+    if server.watched_keys or server.tracking is not None or server.blocking.waiting:
+        for i in range(1, len(argv), 2):
+            server.signal_modified(db, argv[i])
+    server.dirty += len(argv) // 2
     return OK
 
 
