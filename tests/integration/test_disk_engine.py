@@ -10,15 +10,9 @@ import subprocess
 import time
 
 import pytest
+import redis
 
-from ..durability.helpers import (Node, describe, make_dir, populate, stop_leftover_nodes,
-                                  wait_bgsave, wait_for)
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_servers():
-    yield
-    stop_leftover_nodes()
+from ..durability.helpers import Node, describe, make_dir, populate, wait_bgsave, wait_for
 
 
 def _node(workdir: str, *extra: str) -> Node:

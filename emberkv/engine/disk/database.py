@@ -88,11 +88,11 @@ class DiskEngine:
         self._ttl_walk = [(db, b"y" + enc.pid_bytes(db.pid)) for db in self.dbs]
         self._ttl_walk_next = time.monotonic() + _FIELD_TTL_WALK_EVERY
         self._stop = threading.Event()
-        self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
-                                        daemon=True)
-        self._syncer.start()
-        _listen(cfg, "disk-sync", self._set_sync)
-        _listen(cfg, "disk-cache-size", self._set_cache_size)
+        self._syncer = None
+        if self.sync_mode == "everysec":
+            self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
+                                            daemon=True)
+            self._syncer.start()
         # Bound methods made once: they are compared by identity with what the server holds.
         self._hook = self._before_reply
         self._rearm_sink = self._rearm
@@ -395,19 +395,8 @@ class DiskEngine:
             self.commit()
         if self.gc_step():
             self.unsynced = True
-
-    def _set_sync(self, value, old) -> None:
-        self.sync_mode = value
-        if value == "always":
-            self.unsynced = True
+        if self.sync_mode == "everysec" and self._syncer is None:
             self.sync_now()
-
-    def _set_cache_size(self, value, old) -> None:
-        budget = max(value, 1 << 20)
-        self.cache_budget = budget // 2
-        self.store.set_block_cache_size(budget - self.cache_budget)
-        if self.cache_bytes > self.cache_budget:
-            self.arm()      # evict after this command
 
     def sync_now(self) -> None:
         if self.unsynced:
@@ -415,14 +404,11 @@ class DiskEngine:
             self.store.sync_wal()
 
     def _sync_loop(self) -> None:
-        """disk-sync everysec: fsync the write-ahead log once a second (rocksdict releases the
-        GIL meanwhile, so the event loop goes on)."""
         while not self._stop.wait(1.0):
-            if self.sync_mode == "everysec":
-                try:
-                    self.sync_now()
-                except Exception:
-                    pass
+            try:
+                self.sync_now()
+            except Exception:
+                pass
 
     def on_shutdown(self, save) -> bool:
         self.commit()
@@ -480,20 +466,6 @@ class DiskEngine:
             ("disk_gc_jobs_done", self.gc_jobs_done),
             ("disk_pending_ops", len(self.overlay) + len(self.dirty)),
         ]
-
-
-def _listen(config, name: str, fn) -> None:
-    """Add a config listener, keeping one that may be there already."""
-    previous = config.listeners.get(name)
-    if previous is None:
-        config.listeners[name] = fn
-        return
-
-    def both(new, old):
-        previous(new, old)
-        fn(new, old)
-
-    config.listeners[name] = both
 
 
 _KEEP_IN_CHILD: list = []
@@ -997,29 +969,22 @@ class DiskDatabase(Database):
         """(db index, key, value, expire ms) of every key, expired ones included, from one
         consistent snapshot of the store; values are plain (unjournaled) collections.
 
-        For a snapshot writer that does not fork (BGSAVE on the disk engine): call it on the
-        event-loop thread, which commits the batch and pins the snapshot right away; the
-        returned iterator may then be consumed anywhere (another thread), while writes go on."""
+        For a snapshot writer that does not fork (BGSAVE on the disk engine): the iterators are
+        pinned when this is called, so later writes are not seen."""
         eng = self.engine
         eng.commit()
         store = eng.store
         mp = self._mp
-        # Both iterators are made here, back to back: they pin the same state of the store.
-        metas, bounds = store.iterate(mp, enc.next_prefix(mp))
+        metas = store.items(mp, enc.next_prefix(mp))
         source = _PinnedSource(store.raw_iterator())
-        return self._snapshot_items(metas, bounds, source)
-
-    def _snapshot_items(self, metas, _bounds, source):
-        cut = len(self._mp)
-        while metas.valid():
-            key = metas.key()[cut:]
-            raw = metas.value()
+        cut = len(mp)
+        for k, raw in metas:
+            key = k[cut:]
             expire = enc.meta_expire(raw)
             if raw[0] == STRING:
                 yield self.index, key, enc.string_payload(raw), expire
             else:
                 yield self.index, key, self._snapshot_value(key, raw, source), expire
-            metas.next()
 
     def _snapshot_value(self, key, raw, source):
         version, _count, _tail = enc.decode_collection(raw)
