@@ -6,13 +6,20 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import socket
 import subprocess
 import time
 
 import pytest
-import redis
 
-from ..durability.helpers import Node, describe, make_dir, populate, wait_bgsave, wait_for
+from ..durability.helpers import (Node, describe, make_dir, populate, stop_leftover_nodes,
+                                  wait_bgsave, wait_for)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_servers():
+    yield
+    stop_leftover_nodes()
 
 
 def _node(workdir: str, *extra: str) -> Node:
@@ -305,6 +312,20 @@ def test_disk_sync_always_and_info(workdir):
         assert disk["disk_sync"] == "always"
         assert disk["disk_used_bytes"] > 0
         assert r.config_get("engine") == {"engine": "disk"}
+        r.config_set("disk-sync", "no")
+        r.config_set("disk-cache-size", "8mb")
+        assert _info_disk(r)["disk_sync"] == "no"
+        assert _info_disk(r)["disk_cache_budget"] == 8 << 20
+        # A write and QUIT in one packet: both replies arrive before the connection closes.
+        with socket.create_connection(("127.0.0.1", node.port)) as s:
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\n1\r\n*1\r\n$4\r\nQUIT\r\n")
+            got = b""
+            while True:
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                got += chunk
+        assert got == b"+OK\r\n+OK\r\n"
     finally:
         node.stop()
 

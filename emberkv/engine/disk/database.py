@@ -7,10 +7,12 @@ physical namespace of it (see encoding.py for the record layouts).
 Writes of a command go to ``overlay`` (puts and deletes keyed by store key)
 and to the journals of cached collections; reads look at the cache, then the
 overlay, then the store, so a command sees its own writes before they are
-committed.  The batch is committed atomically before the next reply leaves
-the server (``server.before_reply``), with an fsync under ``disk-sync
-always``; ``everysec`` syncs the write-ahead log from a thread once a second.
-Either way a committed batch has reached the OS, so it survives kill -9.
+committed.  While a batch is pending, ``server.before_reply`` holds every
+reply; once per event-loop turn the batch is written atomically (one
+WriteBatch, with an fsync under ``disk-sync always``) and the held replies go
+out: a group commit, like Redis's beforeSleep.  ``everysec`` syncs the
+write-ahead log from a thread once a second.  Either way a reply only leaves
+after its write reached the OS, so acknowledged writes survive kill -9.
 
 Commits, conversions of plain values to journaled ones and cache evictions
 happen only between commands (``server.current_client`` is None): a command
@@ -88,11 +90,11 @@ class DiskEngine:
         self._ttl_walk = [(db, b"y" + enc.pid_bytes(db.pid)) for db in self.dbs]
         self._ttl_walk_next = time.monotonic() + _FIELD_TTL_WALK_EVERY
         self._stop = threading.Event()
-        self._syncer = None
-        if self.sync_mode == "everysec":
-            self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
-                                            daemon=True)
-            self._syncer.start()
+        self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
+                                        daemon=True)
+        self._syncer.start()
+        _listen(cfg, "disk-sync", self._set_sync)
+        _listen(cfg, "disk-cache-size", self._set_cache_size)
         # Bound methods made once: they are compared by identity with what the server holds.
         self._hook = self._before_reply
         self._rearm_sink = self._rearm
@@ -157,7 +159,9 @@ class DiskEngine:
                 self.arm()
             return nxt(conn, data) if nxt is not None else False
         client = conn.client
-        if nxt is not None or server.config.appendonly or client is None or client.closing:
+        if (nxt is not None or server.config.appendonly or client is None or client.closing
+                or client.close_after_reply):
+            # The connection closes right after this reply (QUIT...): no later turn for it.
             self.commit()
             return nxt(conn, data) if nxt is not None else False
         self.held.append((conn, data))
@@ -172,8 +176,9 @@ class DiskEngine:
         self.commit()
         held, self.held = self.held, []
         for conn, data in held:
-            if conn.transport is not None:
-                conn.transport.write(data)
+            transport = conn.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(data)
         server = self.server
         if server.before_reply is self._hook and not (self.overlay or self.dirty):
             server.before_reply = None
@@ -196,6 +201,10 @@ class DiskEngine:
                 self._evict()
             return
         ops = self.overlay
+        if not self.imported and not self.server.loading:
+            # Whatever the start-up loaded is in the store now: never import dump.rdb again.
+            ops[enc.IMPORTED_KEY] = b"1"
+            self.imported = True
         keep = []
         cache = self.cache
         for e in self.dirty.values():
@@ -390,13 +399,23 @@ class DiskEngine:
             self._ttl_walk_next = time.monotonic() + _FIELD_TTL_WALK_EVERY
             self._ttl_walk = [(db, b"y" + enc.pid_bytes(db.pid)) for db in self.dbs]
         if not self.imported and not self.server.loading:
-            self.overlay[enc.IMPORTED_KEY] = b"1"
-            self.imported = True
+            self.state_dirty = True     # a commit that records the import
             self.commit()
         if self.gc_step():
             self.unsynced = True
-        if self.sync_mode == "everysec" and self._syncer is None:
+
+    def _set_sync(self, value, old) -> None:
+        self.sync_mode = value
+        if value == "always":
+            self.unsynced = True
             self.sync_now()
+
+    def _set_cache_size(self, value, old) -> None:
+        budget = max(value, 1 << 20)
+        self.cache_budget = budget // 2
+        self.store.set_block_cache_size(budget - self.cache_budget)
+        if self.cache_bytes > self.cache_budget:
+            self.arm()      # evict after this command
 
     def sync_now(self) -> None:
         if self.unsynced:
@@ -404,11 +423,14 @@ class DiskEngine:
             self.store.sync_wal()
 
     def _sync_loop(self) -> None:
+        """disk-sync everysec: fsync the write-ahead log once a second (rocksdict releases the
+        GIL meanwhile, so the event loop goes on)."""
         while not self._stop.wait(1.0):
-            try:
-                self.sync_now()
-            except Exception:
-                pass
+            if self.sync_mode == "everysec":
+                try:
+                    self.sync_now()
+                except Exception:
+                    pass
 
     def on_shutdown(self, save) -> bool:
         self.commit()
@@ -466,6 +488,20 @@ class DiskEngine:
             ("disk_gc_jobs_done", self.gc_jobs_done),
             ("disk_pending_ops", len(self.overlay) + len(self.dirty)),
         ]
+
+
+def _listen(config, name: str, fn) -> None:
+    """Add a config listener, keeping one that may be there already."""
+    previous = config.listeners.get(name)
+    if previous is None:
+        config.listeners[name] = fn
+        return
+
+    def both(new, old):
+        previous(new, old)
+        fn(new, old)
+
+    config.listeners[name] = both
 
 
 _KEEP_IN_CHILD: list = []
@@ -969,22 +1005,29 @@ class DiskDatabase(Database):
         """(db index, key, value, expire ms) of every key, expired ones included, from one
         consistent snapshot of the store; values are plain (unjournaled) collections.
 
-        For a snapshot writer that does not fork (BGSAVE on the disk engine): the iterators are
-        pinned when this is called, so later writes are not seen."""
+        For a snapshot writer that does not fork (BGSAVE on the disk engine): call it on the
+        event-loop thread, which commits the batch and pins the snapshot right away; the
+        returned iterator may then be consumed anywhere (another thread), while writes go on."""
         eng = self.engine
         eng.commit()
         store = eng.store
         mp = self._mp
-        metas = store.items(mp, enc.next_prefix(mp))
+        # Both iterators are made here, back to back: they pin the same state of the store.
+        metas, bounds = store.iterate(mp, enc.next_prefix(mp))
         source = _PinnedSource(store.raw_iterator())
-        cut = len(mp)
-        for k, raw in metas:
-            key = k[cut:]
+        return self._snapshot_items(metas, bounds, source)
+
+    def _snapshot_items(self, metas, _bounds, source):
+        cut = len(self._mp)
+        while metas.valid():
+            key = metas.key()[cut:]
+            raw = metas.value()
             expire = enc.meta_expire(raw)
             if raw[0] == STRING:
                 yield self.index, key, enc.string_payload(raw), expire
             else:
                 yield self.index, key, self._snapshot_value(key, raw, source), expire
+            metas.next()
 
     def _snapshot_value(self, key, raw, source):
         version, _count, _tail = enc.decode_collection(raw)
