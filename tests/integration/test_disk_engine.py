@@ -281,6 +281,62 @@ def test_save_writes_an_rdb_redis_loads(workdir, background):
         real.stop()
 
 
+def test_bgsave_child_saves_the_dataset_of_the_fork_instant(workdir):
+    node = _node(workdir)
+    try:
+        r = node.client()
+        for i in range(200):
+            r.set("before:%d" % i, i)
+        r.rpush("counter-list", "a")
+        r.config_set("rdb-key-save-delay", "2000")     # a slow child: 0.4 s for 200 keys
+        r.bgsave()
+        # Written while the child runs: must not be in this snapshot.
+        for i in range(50):
+            r.set("after:%d" % i, i)
+        r.rpush("counter-list", "b")
+        r.delete("before:0")
+        wait_bgsave(r)
+        wait_for(lambda: not os.path.isdir(os.path.join(workdir, "emberkv-disk.fork-snapshot")))
+    finally:
+        node.stop()
+    real = Node(workdir, redis_server=True)
+    try:
+        rr = real.client()
+        assert rr.dbsize() == 201
+        assert rr.exists("before:0") == 1
+        assert rr.exists("after:0") == 0
+        assert rr.lrange("counter-list", 0, -1) == [b"a"]
+    finally:
+        real.stop()
+
+
+def test_aof_rewrite_on_the_disk_engine_applies_each_write_once(workdir):
+    node = _node(workdir, "--appendonly", "yes")
+    try:
+        r = node.client()
+        for i in range(100):
+            r.incr("n")
+            r.rpush("l", i)
+        r.config_set("rdb-key-save-delay", "100000")
+        r.bgrewriteaof()
+        for i in range(100):
+            r.incr("n")
+            r.rpush("l", i)
+        r.config_set("rdb-key-save-delay", "0")
+        wait_for(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=30)
+        assert r.get("n") == b"200"
+    finally:
+        node.stop()
+    # Real Redis replays our multi-part AOF (base + incremental): each write exactly once.
+    real = Node(workdir, ["--appendonly", "yes"], redis_server=True)
+    try:
+        rr = real.client()
+        assert rr.get("n") == b"200"
+        assert rr.llen("l") == 200
+    finally:
+        real.stop()
+
+
 def test_deleted_collections_are_garbage_collected(workdir):
     node = _node(workdir)
     try:

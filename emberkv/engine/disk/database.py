@@ -22,6 +22,7 @@ may hold a collection object across its own calls into the keyspace.
 from __future__ import annotations
 
 import os
+import shutil
 import random
 import threading
 import time
@@ -56,6 +57,7 @@ class DiskEngine:
         self.cache_budget = budget // 2
         self.store = Store(path, budget - self.cache_budget)
         self.path = self.store.path
+        shutil.rmtree(self.path + ".fork-snapshot", ignore_errors=True)   # left by a crash
         self.sync_mode = cfg.disk_sync
         self.cache: OrderedDict = OrderedDict()   # mkey -> Entry (collections only)
         self.cache_bytes = 0
@@ -98,8 +100,10 @@ class DiskEngine:
         # Bound methods made once: they are compared by identity with what the server holds.
         self._hook = self._before_reply
         self._rearm_sink = self._rearm
+        self.fork_snapshot = None       # checkpoint directory a BGSAVE child reads
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: _child_after_fork(ref))
+        os.register_at_fork(before=lambda: _before_fork(ref),
+                            after_in_child=lambda: _child_after_fork(ref))
 
     # --- ids ------------------------------------------------------------------------------
     def new_version(self) -> int:
@@ -388,10 +392,19 @@ class DiskEngine:
         e.touch_meta()
 
     # --- cron / shutdown ------------------------------------------------------------------------
+    def drop_fork_snapshot(self) -> None:
+        path = self.path + ".fork-snapshot"
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        self.fork_snapshot = None
+
     def cron(self) -> None:
         if self.read_only:
             return
         self.commit()
+        if self.fork_snapshot is not None and getattr(
+                getattr(self.server, "rdb", None), "child", None) is None:
+            self.drop_fork_snapshot()     # the child that read it is gone
         if self._ttl_walk:
             self._walk_field_ttls()
         elif time.monotonic() > self._ttl_walk_next:
@@ -507,10 +520,30 @@ def _listen(config, name: str, fn) -> None:
 _KEEP_IN_CHILD: list = []
 
 
+def _before_fork(ref) -> None:
+    """In the parent, just before a BGSAVE or AOF-rewrite child is forked: commit what is
+    pending and take a checkpoint (hard links to the immutable table files plus a flushed
+    memtable), so the child reads exactly the dataset of the fork instant, as Redis's child
+    does -- an AOF rewrite depends on it, since every later write goes to the new
+    incremental file."""
+    engine = ref()
+    if engine is None or engine.read_only:
+        return
+    engine.commit()
+    engine.drop_fork_snapshot()
+    path = engine.path + ".fork-snapshot"
+    try:
+        engine.store.checkpoint(path)
+        engine.fork_snapshot = path
+    except Exception as e:      # the child falls back to the live store, opened read-only
+        engine.server.log_warning("Disk engine: checkpoint for the child failed: %s" % e)
+        engine.fork_snapshot = None
+
+
 def _child_after_fork(ref) -> None:
-    """In a forked child (BGSAVE): the parent's RocksDB handle is unusable (its threads are
-    gone and the child closes inherited descriptors), so reads go to a read-only view of the
-    store opened on first use, a consistent point-in-time image.  Nothing is written."""
+    """In a forked child: the parent's RocksDB handle is unusable (its threads are gone and
+    the child closes inherited descriptors), so reads go to a read-only open of the
+    checkpoint taken just before the fork.  Nothing is written."""
     engine = ref()
     if engine is None:
         return
@@ -519,7 +552,8 @@ def _child_after_fork(ref) -> None:
     # Never drop the parent's handle here: its destructor would wait forever for a flush
     # by background threads that do not exist in the child.
     _KEEP_IN_CHILD.append(engine.store)
-    engine.store = _ReadOnlyStore(engine.path)
+    engine.store = _ReadOnlyStore(engine.fork_snapshot or engine.path)
+    engine.fork_snapshot = None     # the parent's to remove
     engine.cache = OrderedDict()
     engine.cache_bytes = 0
     engine.overlay = {}
