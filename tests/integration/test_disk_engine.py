@@ -257,6 +257,31 @@ def test_imports_dump_rdb_once(workdir):
         node.stop()
 
 
+def test_imports_a_real_redis_aof_once(workdir):
+    real = Node(workdir, ["--appendonly", "yes"], redis_server=True)
+    try:
+        populate(real.port)
+        r = real.client()
+        for i in range(50):
+            r.incr("counter")       # replayed twice would read 100
+        want = describe(real.port)
+    finally:
+        real.stop()
+    node = _node(workdir, "--appendonly", "yes")
+    try:
+        assert describe(node.port) == want
+        node.client().incr("counter")
+    finally:
+        node.stop()
+    node = _node(workdir, "--appendonly", "yes")   # the store wins; the AOF is not replayed
+    try:
+        r = node.client()
+        assert r.get("counter") == b"51"
+        assert r.info("disk")["disk_used_bytes"] > 0
+    finally:
+        node.stop()
+
+
 @pytest.mark.parametrize("background", [False, True])
 def test_save_writes_an_rdb_redis_loads(workdir, background):
     node = _node(workdir)
