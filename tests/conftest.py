@@ -13,7 +13,8 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENGINES = [e for e in os.environ.get("EMBERKV_ENGINES", "memory").split(",") if e]
+# Every server-backed test runs on both engines unless narrowed (EMBERKV_ENGINES=memory).
+ENGINES = [e for e in os.environ.get("EMBERKV_ENGINES", "memory,disk").split(",") if e]
 
 
 def free_port() -> int:
