@@ -182,6 +182,14 @@ def run(engine: str, args) -> dict:
         if engine == "disk":
             res["disk_bytes"] = dir_bytes(os.path.join(workdir, "emberkv-disk"))
             res["info_disk"] = server.cli("INFO", "disk")
+            # A restart opens the store; nothing is loaded (time to the first answered GET).
+            server.stop()
+            t0 = time.time()
+            server = Server(engine, workdir, args.cache, args.sync)
+            got = server.cli("GET", "key:%012d" % (args.keys // 2)).strip()
+            res["restart_s"] = time.time() - t0
+            res["restart_ok"] = len(got) == args.value_size
+            res["dbsize_after_restart"] = int(server.cli("DBSIZE").strip() or 0)
     finally:
         sampler.stop.set()
         server.stop()
@@ -214,7 +222,9 @@ def main() -> None:
               "rss_end=%.0fMB GET=%.0f/s SET=%.0f/s%s" % (
                   r["engine"], r["keys"], r["load_s"], r["load_rate"], r["rss_after_load"] / mb,
                   r["rss_peak"] / mb, r["rss_end"] / mb, r["get_rps"], r["set_rps"],
-                  " disk=%.0fMB compactions_after_load=%.0fs" % (r["disk_bytes"] / mb, r["settle_s"])
+                  " disk=%.0fMB compactions_after_load=%.0fs restart=%.2fs (GET ok: %s, dbsize %d)"
+                  % (r["disk_bytes"] / mb, r["settle_s"], r["restart_s"], r["restart_ok"],
+                     r["dbsize_after_restart"])
                   if "disk_bytes" in r else ""))
     if len(results) == 2:
         d, m = results
