@@ -362,6 +362,22 @@ def test_aof_rewrite_on_the_disk_engine_applies_each_write_once(workdir):
         real.stop()
 
 
+def test_block_cache_is_used_after_a_restart(workdir):
+    node = _node(workdir)
+    try:
+        r = node.client()
+        r.mset({"k:%d" % i: "v" * 100 for i in range(5000)})
+    finally:
+        node.stop()
+    node = _node(workdir)       # reopens an existing store: our cache, not RocksDB's default
+    try:
+        r = node.client()
+        assert len(r.mget(["k:%d" % i for i in range(5000)])) == 5000
+        assert _info_disk(r)["disk_block_cache_bytes"] > 100_000
+    finally:
+        node.stop()
+
+
 def test_deleted_collections_are_garbage_collected(workdir):
     node = _node(workdir)
     try:

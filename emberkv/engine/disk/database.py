@@ -492,7 +492,7 @@ class DiskEngine:
             ("disk_value_cache_hits", self.hits),
             ("disk_value_cache_misses", self.misses),
             ("disk_value_cache_hit_rate", "%.4f" % (self.hits / lookups if lookups else 0.0)),
-            ("disk_block_cache_bytes", self.store.property("rocksdb.block-cache-usage")),
+            ("disk_block_cache_bytes", self.store.block_cache_usage()),
             ("disk_memtable_bytes", self.store.property("rocksdb.cur-size-all-mem-tables")),
             ("disk_compaction_pending", self.store.property("rocksdb.compaction-pending")),
             ("disk_running_compactions", self.store.property("rocksdb.num-running-compactions")),

@@ -42,10 +42,15 @@ class Store:
         opt.set_write_buffer_size(min(32 * _MB, max(4 * _MB, cache_bytes // 4)))
         opt.set_max_write_buffer_number(3)
         opt.set_keep_log_file_num(2)
+        # The options go to the default column family explicitly: without ``column_families``,
+        # rocksdict reopens an existing store with the options saved in its OPTIONS file, which
+        # cannot name our block cache (RocksDB then reads through an internal 8 MB one).
+        families = {"default": opt}
         if read_only:
-            self.db = rocksdict.Rdict(self.path, opt, access_type=rocksdict.AccessType.read_only())
+            self.db = rocksdict.Rdict(self.path, opt, column_families=families,
+                                      access_type=rocksdict.AccessType.read_only())
         else:
-            self.db = rocksdict.Rdict(self.path, opt)
+            self.db = rocksdict.Rdict(self.path, opt, column_families=families)
         self._sync_opts = rocksdict.WriteOptions()
         self._sync_opts.sync = True
         self._nosync_opts = rocksdict.WriteOptions()
@@ -105,6 +110,9 @@ class Store:
             self.db.flush_wal(True)
 
     # --- maintenance --------------------------------------------------------------------
+    def block_cache_usage(self) -> int:
+        return self.block_cache.get_usage()
+
     def set_block_cache_size(self, n: int) -> None:
         self.block_cache.set_capacity(max(n, 1 * _MB))
 
