@@ -53,9 +53,12 @@ class DiskEngine:
         self.server = server
         cfg = server.config
         budget = max(cfg.disk_cache_size, 1 << 20)
-        # Half the budget decodes collections in Python, half caches RocksDB blocks.
+        # Up to half the budget holds decoded collections in Python; RocksDB's block cache
+        # gets the rest, including whatever the decoded cache leaves unused (all of it for a
+        # dataset of strings), resized by the cron.
         self.cache_budget = budget // 2
-        self.store = Store(path, budget - self.cache_budget)
+        self.block_cache_capacity = budget
+        self.store = Store(path, budget)
         self.path = self.store.path
         shutil.rmtree(self.path + ".fork-snapshot", ignore_errors=True)   # left by a crash
         self.sync_mode = cfg.disk_sync
@@ -402,6 +405,7 @@ class DiskEngine:
         if self.read_only:
             return
         self.commit()
+        self.fit_block_cache()
         if self.fork_snapshot is not None and getattr(
                 getattr(self.server, "rdb", None), "child", None) is None:
             self.drop_fork_snapshot()     # the child that read it is gone
@@ -423,10 +427,22 @@ class DiskEngine:
             self.unsynced = True
             self.sync_now()
 
+    def fit_block_cache(self) -> None:
+        """Give the block cache the part of the budget the decoded cache does not use (in 8 MB
+        steps, so a busy cron does not resize it all the time)."""
+        budget = max(self.server.config.disk_cache_size, 1 << 20)
+        step = min(8 << 20, max(budget // 16, 1 << 20))
+        decoded = min(self.cache_bytes, self.cache_budget)
+        want = max(budget - decoded, budget - self.cache_budget)
+        want = max(step, want // step * step) if budget >= step else budget
+        if want != self.block_cache_capacity:
+            self.block_cache_capacity = want
+            self.store.set_block_cache_size(want)
+
     def _set_cache_size(self, value, old) -> None:
         budget = max(value, 1 << 20)
         self.cache_budget = budget // 2
-        self.store.set_block_cache_size(budget - self.cache_budget)
+        self.fit_block_cache()
         if self.cache_bytes > self.cache_budget:
             self.arm()      # evict after this command
 
@@ -493,6 +509,7 @@ class DiskEngine:
             ("disk_value_cache_misses", self.misses),
             ("disk_value_cache_hit_rate", "%.4f" % (self.hits / lookups if lookups else 0.0)),
             ("disk_block_cache_bytes", self.store.block_cache_usage()),
+            ("disk_block_cache_capacity", self.block_cache_capacity),
             ("disk_memtable_bytes", self.store.property("rocksdb.cur-size-all-mem-tables")),
             ("disk_compaction_pending", self.store.property("rocksdb.compaction-pending")),
             ("disk_running_compactions", self.store.property("rocksdb.num-running-compactions")),
