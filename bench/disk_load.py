@@ -9,7 +9,9 @@ Keys are ``key:%012d`` (what redis-benchmark's ``-r N`` produces), values 100 by
 random hex (they compress about 2:1).  Loading streams the SETs through ``redis-cli --pipe``.
 For each engine the script reports the load time, the disk size, the server's RSS (peak
 while loading and after), and redis-benchmark requests/second for GET and SET over random
-existing keys with 50 clients, no pipelining.  The server runs on CPU 0 and the clients on
+existing keys with 50 clients, no pipelining: both servers stay up and the measurements
+alternate between them (``--rounds``, medians reported), so machine noise hits both alike.
+The disk engine is then restarted and timed to its first answered GET.  The server runs on CPU 0 and the clients on
 CPU 1 when ``taskset`` is available (``--no-pin`` to let the server use every CPU).
 """
 
@@ -161,41 +163,55 @@ def benchmark(server: Server, test: str, n: int, keys: int, requests: int) -> fl
     raise SystemExit("redis-benchmark gave no result:\n" + out)
 
 
-def run(engine: str, args) -> dict:
-    workdir = tempfile.mkdtemp(prefix="emberkv-bench-%s-" % engine, dir=args.dir)
-    server = Server(engine, workdir, args.cache, args.sync)
-    sampler = RssSampler(server.proc.pid)
-    sampler.start()
-    try:
-        seconds = load(server, args.keys, args.value_size)
+class Run:
+    """One engine's server with its dataset loaded (kept running for the alternating rounds)."""
+
+    def __init__(self, engine: str, args):
+        self.engine = engine
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="emberkv-bench-%s-" % engine, dir=args.dir)
+        self.server = Server(engine, self.workdir, args.cache, args.sync)
+        self.sampler = RssSampler(self.server.proc.pid)
+        self.sampler.start()
+        seconds = load(self.server, args.keys, args.value_size)
+        self.res = {"engine": engine, "load_s": seconds, "load_rate": args.keys / seconds,
+                    "get": [], "set": []}
         if engine == "disk":
-            res_settle = settle(server)
-        dbsize = int(server.cli("DBSIZE").strip() or 0)
-        res = {"engine": engine, "keys": dbsize, "load_s": seconds,
-               "load_rate": args.keys / seconds, "rss_after_load": rss_bytes(server.proc.pid)}
-        if engine == "disk":
-            res["settle_s"] = res_settle
-        res["get_rps"] = benchmark(server, "get", args.requests, args.keys, args.requests)
-        res["set_rps"] = benchmark(server, "set", args.requests, args.keys, args.requests)
-        res["rss_peak"] = max(sampler.peak, rss_bytes(server.proc.pid))
-        res["rss_end"] = rss_bytes(server.proc.pid)
-        if engine == "disk":
-            res["disk_bytes"] = dir_bytes(os.path.join(workdir, "emberkv-disk"))
-            res["info_disk"] = server.cli("INFO", "disk")
-            # A restart opens the store; nothing is loaded (time to the first answered GET).
-            server.stop()
-            t0 = time.time()
-            server = Server(engine, workdir, args.cache, args.sync)
-            got = server.cli("GET", "key:%012d" % (args.keys // 2)).strip()
-            res["restart_s"] = time.time() - t0
-            res["restart_ok"] = len(got) == args.value_size
-            res["dbsize_after_restart"] = int(server.cli("DBSIZE").strip() or 0)
-    finally:
-        sampler.stop.set()
-        server.stop()
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return res
+            self.res["settle_s"] = settle(self.server)
+        self.res["keys"] = int(self.server.cli("DBSIZE").strip() or 0)
+        self.res["rss_after_load"] = rss_bytes(self.server.proc.pid)
+
+    def measure(self, test: str) -> None:
+        a = self.args
+        self.res[test].append(benchmark(self.server, test, a.requests, a.keys, a.requests))
+
+    def finish(self) -> dict:
+        res, args = self.res, self.args
+        res["rss_peak"] = max(self.sampler.peak, rss_bytes(self.server.proc.pid))
+        res["rss_end"] = rss_bytes(self.server.proc.pid)
+        self.sampler.stop.set()
+        try:
+            if self.engine == "disk":
+                res["disk_bytes"] = dir_bytes(os.path.join(self.workdir, "emberkv-disk"))
+                res["info_disk"] = self.server.cli("INFO", "disk")
+                # A restart opens the store; nothing is loaded (time to the first answered GET).
+                self.server.stop()
+                t0 = time.time()
+                self.server = Server(self.engine, self.workdir, args.cache, args.sync)
+                got = self.server.cli("GET", "key:%012d" % (args.keys // 2)).strip()
+                res["restart_s"] = time.time() - t0
+                res["restart_ok"] = len(got) == args.value_size
+                res["dbsize_after_restart"] = int(self.server.cli("DBSIZE").strip() or 0)
+        finally:
+            self.server.stop()
+            if not args.keep:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        return res
+
+
+def median(xs: list) -> float:
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
 
 def main() -> None:
@@ -206,6 +222,8 @@ def main() -> None:
     ap.add_argument("--cache", default="256mb", help="disk-cache-size of the disk engine")
     ap.add_argument("--sync", default="everysec", choices=("always", "everysec", "no"))
     ap.add_argument("--no-memory", action="store_true", help="skip the memory engine run")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="GET/SET measurements per engine, alternating between the engines")
     ap.add_argument("--dir", default=None, help="where the data directories go")
     ap.add_argument("--keep", action="store_true", help="keep the data directories")
     ap.add_argument("--no-pin", action="store_true",
@@ -214,22 +232,28 @@ def main() -> None:
     global PIN
     PIN = not args.no_pin
     mb = 1 << 20
-    results = [run("disk", args)]
+    runs = [Run("disk", args)]
     if not args.no_memory:
-        results.append(run("memory", args))
+        runs.append(Run("memory", args))     # both stay up: the rounds alternate between them
+    for _ in range(args.rounds):
+        for test in ("get", "set"):
+            for r in runs:
+                r.measure(test)
+    results = [r.finish() for r in runs]
     for r in results:
         print("%-6s keys=%d load=%.1fs (%.0f keys/s) rss_after_load=%.0fMB rss_peak=%.0fMB "
-              "rss_end=%.0fMB GET=%.0f/s SET=%.0f/s%s" % (
+              "rss_end=%.0fMB GET=%.0f/s SET=%.0f/s (medians of %s / %s)%s" % (
                   r["engine"], r["keys"], r["load_s"], r["load_rate"], r["rss_after_load"] / mb,
-                  r["rss_peak"] / mb, r["rss_end"] / mb, r["get_rps"], r["set_rps"],
+                  r["rss_peak"] / mb, r["rss_end"] / mb, median(r["get"]), median(r["set"]),
+                  " ".join("%.0f" % x for x in r["get"]), " ".join("%.0f" % x for x in r["set"]),
                   " disk=%.0fMB compactions_after_load=%.0fs restart=%.2fs (GET ok: %s, dbsize %d)"
                   % (r["disk_bytes"] / mb, r["settle_s"], r["restart_s"], r["restart_ok"],
                      r["dbsize_after_restart"])
                   if "disk_bytes" in r else ""))
     if len(results) == 2:
         d, m = results
-        print("disk/memory: GET %.2fx  SET %.2fx" % (d["get_rps"] / m["get_rps"],
-                                                     d["set_rps"] / m["set_rps"]))
+        print("disk/memory: GET %.2fx  SET %.2fx" % (median(d["get"]) / median(m["get"]),
+                                                     median(d["set"]) / median(m["set"])))
     print(results[0].get("info_disk", ""))
 
 
