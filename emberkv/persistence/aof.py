@@ -189,6 +189,16 @@ def value_commands(key: bytes, value):
             for f, val in items[i:i + ITEMS_PER_COMMAND]:
                 argv += [f, val]
             yield argv
+        ttls = getattr(v, "ttl", None)
+        if ttls:
+            by_time: dict = {}
+            for f, when in ttls.items():
+                if f in v:
+                    by_time.setdefault(when, []).append(f)
+            for when, fields in sorted(by_time.items()):
+                for i in range(0, len(fields), ITEMS_PER_COMMAND):
+                    part = fields[i:i + ITEMS_PER_COMMAND]
+                    yield [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"%d" % len(part)] + part
     elif kind == "stream":
         yield from _stream_commands(key, v)
 

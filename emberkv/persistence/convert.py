@@ -6,8 +6,9 @@ an iterable of members, a hash anything with ``len`` and ``items()``.  Zsets
 and streams are translated.  Loading builds the collection classes of
 ``emberkv.datatypes`` and picks their encoding from the current config.
 
-Hash field expiry (Redis 7.4) has no place in an RDB v10 file: fields are
-saved without their TTL.
+A hash with field TTLs (Redis 7.4's field expiry) is written as Redis 7.4 writes it
+(RDB_TYPE_HASH_METADATA), which Redis 7.4 and later load; hashes without them keep the
+Redis 7.0 encodings.
 """
 
 from __future__ import annotations
@@ -97,7 +98,14 @@ def _build_set(members, config):
 
 def _build_hash(mapping, config):
     from ..datatypes.hashtype import HashValue
-    return HashValue(mapping).fit_encoding(config)
+    h = HashValue(mapping)
+    ttls = getattr(mapping, "ttls", None)
+    if ttls:
+        # Expired ones stay until the field-expiry sweep (or a read) removes them, as in Redis.
+        for f, when in ttls.items():
+            h.set_field_expire(f, when)
+        h.ex = True
+    return h.fit_encoding(config)
 
 
 def _build_zset(pairs, config):

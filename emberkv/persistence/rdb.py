@@ -31,7 +31,7 @@ from .crc64 import crc64
 
 __all__ = [
     "RDB_VERSION", "RDBError", "RDBReader", "RDBWriter", "EncodingLimits",
-    "AuxField", "SelectDB", "ResizeDB", "KeyRecord", "FunctionLibrary", "ModuleAux",
+    "AuxField", "SelectDB", "ResizeDB", "KeyRecord", "FunctionLibrary", "ModuleAux", "FieldTTLHash",
     "StreamData", "GroupData", "dump_payload", "restore_payload",
     "listpack_encode", "listpack_decode",
 ]
@@ -59,6 +59,10 @@ TYPE_HASH_LISTPACK = 16
 TYPE_ZSET_LISTPACK = 17
 TYPE_LIST_QUICKLIST_2 = 18
 TYPE_STREAM_LISTPACKS_2 = 19
+# Redis 7.4's hashes with field expiry: written only for a hash that has field TTLs (Redis 7.0
+# has no such hashes, so files without them stay readable by it).
+TYPE_HASH_METADATA = 24
+TYPE_HASH_LISTPACK_EX = 25
 
 # Opcodes between key records.
 OPCODE_FUNCTION2 = 245
@@ -92,7 +96,7 @@ _TYPE_NAMES = {
     TYPE_SET: "set", TYPE_SET_INTSET: "set",
     TYPE_ZSET: "zset", TYPE_ZSET_2: "zset", TYPE_ZSET_ZIPLIST: "zset", TYPE_ZSET_LISTPACK: "zset",
     TYPE_HASH: "hash", TYPE_HASH_ZIPMAP: "hash", TYPE_HASH_ZIPLIST: "hash",
-    TYPE_HASH_LISTPACK: "hash",
+    TYPE_HASH_LISTPACK: "hash", TYPE_HASH_METADATA: "hash", TYPE_HASH_LISTPACK_EX: "hash",
     TYPE_STREAM_LISTPACKS: "stream", TYPE_STREAM_LISTPACKS_2: "stream",
 }
 
@@ -505,9 +509,44 @@ def _encode_set(members: Iterable[bytes], compress: bool, limits: EncodingLimits
     return TYPE_SET, b"".join(parts)
 
 
+class FieldTTLHash(dict):
+    """A neutral hash whose fields may expire: ``ttls`` maps field -> absolute unix ms."""
+
+    __slots__ = ("ttls",)
+
+    def __init__(self, pairs=(), ttls=None):
+        super().__init__(pairs)
+        self.ttls = ttls or {}
+
+
+def _encode_hash_with_ttls(mapping, ttls: dict, compress: bool) -> tuple[int, bytes]:
+    """RDB_TYPE_HASH_METADATA as Redis 7.4 writes it: the earliest expiry (8 bytes, ms), the
+    count, then per field a length-encoded TTL (0: none, else expiry - earliest + 1), the field
+    and the value."""
+    live = [(f, w) for f, w in ttls.items() if f in mapping]
+    if not live:
+        return None
+    earliest = min(w for _f, w in live)
+    parts = [struct.pack("<Q", earliest), _encode_length(len(mapping))]
+    get = ttls.get
+    for f, v in mapping.items():
+        when = get(f)
+        parts.append(_encode_length(0 if when is None else when - earliest + 1))
+        parts.append(_encode_string(f, compress))
+        parts.append(_encode_string(v, compress))
+    return TYPE_HASH_METADATA, b"".join(parts)
+
+
 def _encode_hash(mapping: dict[bytes, bytes], compress: bool, limits: EncodingLimits) -> tuple[int, bytes]:
     if not mapping:
         raise RDBError("refusing to write an empty hash")
+    ttls = getattr(mapping, "ttls", None)
+    if ttls is None:
+        ttls = getattr(mapping, "ttl", None)     # the server's HashValue, handed over as is
+    if ttls:
+        encoded = _encode_hash_with_ttls(mapping, ttls, compress)
+        if encoded is not None:
+            return encoded
     max_value = limits.hash_max_listpack_value
     if len(mapping) <= limits.hash_max_listpack_entries and all(
             len(f) <= max_value and len(v) <= max_value for f, v in mapping.items()):
@@ -923,6 +962,43 @@ def _pairs_to_dict(items: list[bytes | int]) -> dict[bytes, bytes]:
     return dict(zip(items[0::2], items[1::2]))
 
 
+def _read_hash_metadata(src) -> FieldTTLHash:
+    earliest = struct.unpack("<Q", src.read(8))[0]
+    out = FieldTTLHash()
+    ttls = out.ttls
+    for _ in range(_read_length(src)):
+        ttl = _read_length(src)
+        field_name = _read_string(src)
+        if field_name in out:
+            raise RDBError("Duplicate hash fields detected")
+        out[field_name] = _read_string(src)
+        if ttl:
+            when = ttl + earliest - 1
+            if when > _MAX_FIELD_EXPIRE:
+                raise RDBError("invalid expireAt time")
+            ttls[field_name] = when
+    return out
+
+
+# Redis keeps field expiry times in 48 bits.
+_MAX_FIELD_EXPIRE = (1 << 48) - 1
+
+
+def _triplets_to_hash(items: list[bytes | int]) -> FieldTTLHash:
+    """A listpack of (field, value, ttl) triplets; ttl 0 means none."""
+    if len(items) % 3:
+        raise RDBError("Hash listpack integrity check failed.")
+    out = FieldTTLHash()
+    for i in range(0, len(items), 3):
+        f, v, ttl = items[i], items[i + 1], items[i + 2]
+        f = f if type(f) is bytes else b"%d" % f
+        out[f] = v if type(v) is bytes else b"%d" % v
+        ttl = int(ttl)
+        if ttl:
+            out.ttls[f] = ttl
+    return out
+
+
 def _pairs_to_zset(items: list[bytes | int]) -> list[tuple[bytes, float]]:
     if len(items) % 2:
         raise RDBError("odd number of elements in a zset encoding")
@@ -1060,6 +1136,11 @@ def _read_value(src: _Source, rdb_type: int) -> Any:
             field_name = _read_string(src)
             out[field_name] = _read_string(src)
         return out
+    if rdb_type == TYPE_HASH_METADATA:
+        return _read_hash_metadata(src)
+    if rdb_type == TYPE_HASH_LISTPACK_EX:
+        src.read(8)     # the earliest field expiry, implied by the triplets
+        return _triplets_to_hash(listpack_decode(_read_string(src)))
     if rdb_type in (TYPE_ZSET_2, TYPE_ZSET):
         out = []
         binary = rdb_type == TYPE_ZSET_2

@@ -59,6 +59,51 @@ def test_save_and_restart_round_trips_every_type(workdir):
         node.stop()
 
 
+def _field_ttl_dataset(r) -> dict:
+    """Hashes with field TTLs (small and big), and what HPEXPIRETIME reports for them."""
+    now = int(time.time() * 1000)
+    r.hset("small", mapping={"a": "1", "b": "2", "c": "3"})
+    r.execute_command("HPEXPIREAT", "small", now + 100_000, "FIELDS", 1, "a")
+    r.execute_command("HPEXPIREAT", "small", now + 200_000, "FIELDS", 1, "b")
+    r.hset("big", mapping={"f%d" % i: "v" * 80 for i in range(300)})
+    r.execute_command("HPEXPIREAT", "big", now + 300_000, "FIELDS", 3, "f1", "f2", "f3")
+    r.hset("gone", mapping={"x": "1", "y": "2"})
+    r.execute_command("HPEXPIRE", "gone", 1, "FIELDS", 1, "x")   # 1 s: expired by the reload
+    return {"small": [now + 100_000, now + 200_000, -1],
+            "big": [now + 300_000, now + 300_000, now + 300_000, -1]}
+
+
+def _check_field_ttls(r, want: dict) -> None:
+    assert r.execute_command("HPEXPIRETIME", "small", "FIELDS", 3, "a", "b", "c") == want["small"]
+    assert r.execute_command("HPEXPIRETIME", "big", "FIELDS", 4, "f1", "f2", "f3", "f4") == \
+        want["big"]
+    assert r.hlen("big") == 300
+    assert r.hgetall("gone") == {b"y": b"2"}
+
+
+@pytest.mark.parametrize("how", ["save", "aof-preamble", "aof-commands"])
+def test_hash_field_ttls_survive_a_restart(workdir, how):
+    args = [] if how == "save" else ["--appendonly", "yes", "--aof-use-rdb-preamble",
+                                     "yes" if how == "aof-preamble" else "no"]
+    node = Node(workdir, args)
+    try:
+        r = node.client()
+        want = _field_ttl_dataset(r)
+        if how == "save":
+            assert r.save()
+        else:
+            assert r.bgrewriteaof()
+            wait_rewrite(r)
+    finally:
+        node.stop()
+    time.sleep(1.1)
+    node = Node(workdir, args)
+    try:
+        _check_field_ttls(node.client(), want)
+    finally:
+        node.stop()
+
+
 def test_expired_keys_are_not_loaded(workdir):
     node = Node(workdir)
     r = node.client()

@@ -495,3 +495,36 @@ def test_written_file_loads_into_redis(reference_dir, tmp_path, compress, checks
     with open(path, "rb") as fh:
         again = [i for i in RDBReader(fh).items() if isinstance(i, KeyRecord)]
     assert again == records
+
+
+# --- hash field expiry (Redis 7.4's RDB_TYPE_HASH_METADATA / RDB_TYPE_HASH_LISTPACK_EX) ------
+
+def test_hash_with_field_ttls_round_trips_as_hash_metadata():
+    from emberkv.persistence.rdb import FieldTTLHash
+    h = FieldTTLHash({b"a": b"1", b"b": b"2", b"c": b"3"}, {b"a": 1_800_000_000_000,
+                                                             b"c": 1_800_000_000_500})
+    payload = dump_payload("hash", h)
+    assert payload[0] == 24
+    # earliest expiry, count, then [ttl][field][value] with ttl relative to it (+1; 0 = none)
+    assert payload[1:9] == struct.pack("<Q", 1_800_000_000_000)
+    kind, back = restore_payload(payload)
+    assert kind == "hash" and dict(back) == dict(h) and back.ttls == h.ttls
+
+
+def test_hash_without_field_ttls_keeps_redis_7_0_encodings():
+    from emberkv.persistence.rdb import FieldTTLHash
+    assert dump_payload("hash", {b"a": b"1"})[0] == 16
+    assert dump_payload("hash", FieldTTLHash({b"a": b"1"}))[0] == 16
+    assert dump_payload("hash", {b"f%d" % i: b"v" for i in range(200)})[0] == 4
+
+
+def test_hash_listpack_ex_is_read():
+    # (field, value, ttl) triplets, ttl 0 meaning none, after the earliest expiry.
+    lp = listpack_encode([b"a", b"1", 1_800_000_000_000, b"b", b"2", 0])
+    body = bytes([25]) + struct.pack("<Q", 1_800_000_000_000) + bytes([len(lp)]) + lp
+    payload = body + struct.pack("<H", 10)
+    from emberkv.persistence.crc64 import crc64 as _crc
+    payload += struct.pack("<Q", _crc(payload))
+    kind, back = restore_payload(payload)
+    assert kind == "hash" and dict(back) == {b"a": b"1", b"b": b"2"}
+    assert back.ttls == {b"a": 1_800_000_000_000}
