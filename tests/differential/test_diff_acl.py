@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Raw
-from tests.integration.test_acl import parse
+from tests.integration.test_acl import parse, reset_acl
 
 COMMAND_RULES = [
     "+@all", "-@all", "allcommands", "nocommands", "+@string", "-@string", "+@hash", "-@hash", "+@bitmap",
@@ -109,6 +109,7 @@ def servers(ember, real_redis, r, rr):
     for admin, _ in pairs:
         # Same starting state on both: the Redis server is shared by both engines' runs, and
         # a reset default user describes itself with "sanitize-payload" from then on.
+        reset_acl(admin)
         reset(admin)
     if not _usable_categories:
         for cat in parse(pairs[1][0].call("ACL", "CAT")):
