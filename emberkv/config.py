@@ -492,6 +492,20 @@ class Config:
         for name in self.values:
             self._refresh(name)
 
+    def add_listener(self, name: str, fn: Callable) -> None:
+        """Call ``fn(new, old)`` when ``name`` changes, after any listener already there
+        (several subsystems may watch one setting)."""
+        previous = self.listeners.get(name)
+        if previous is None:
+            self.listeners[name] = fn
+            return
+
+        def both(new, old):
+            previous(new, old)
+            fn(new, old)
+
+        self.listeners[name] = both
+
     def lookup(self, name: str) -> Setting | None:
         name = name.lower()
         name = ALIASES.get(name, name)

@@ -126,6 +126,15 @@ def rr(real_redis):
     c.close()
 
 
+def resp(*args) -> bytes:
+    """One command as a RESP multibulk request (non-bytes arguments through str())."""
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(parts)
+
+
 class Raw:
     """A raw RESP connection for byte-exact checks."""
 
@@ -137,11 +146,7 @@ class Raw:
         self.sock.sendall(data)
 
     def cmd(self, *args) -> None:
-        parts = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(parts))
+        self.sock.sendall(resp(*args))
 
     def read_reply(self) -> bytes:
         """One complete RESP reply, as raw bytes."""

@@ -34,7 +34,7 @@ from ..config import ConfigError
 from ..protocol.reply import CommandError
 from ..server.client import Client
 from .convert import to_neutral
-from .snapshot import (LoadError, LoadingInfo, _delay, _unlink, fatal_exit, fsync_dir, listen,
+from .snapshot import (LoadError, LoadingInfo, _delay, _unlink, fatal_exit, fsync_dir,
                        load_rdb_steps, run_loading, write_rdb)
 
 AOF_OFF, AOF_ON, AOF_WAIT_REWRITE = 0, 1, 2
@@ -1179,7 +1179,7 @@ def _size(path: str) -> int:
 def _install(server) -> None:
     aof = server.aof = AppendOnly(server)
     server.cron_hooks.append(aof.cron)
-    listen(server.config, "appendonly", aof._on_config)
+    server.config.add_listener("appendonly", aof._on_config)
 
 
 def register() -> None:

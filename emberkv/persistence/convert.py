@@ -99,7 +99,7 @@ def _build_set(members, config):
 def _build_hash(mapping, config):
     from ..datatypes.hashtype import HashValue
     h = HashValue(mapping)
-    ttls = getattr(mapping, "ttls", None)
+    ttls = getattr(mapping, "ttl", None)
     if ttls:
         # Expired ones stay until the field-expiry sweep (or a read) removes them, as in Redis.
         for f, when in ttls.items():

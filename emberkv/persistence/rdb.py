@@ -510,13 +510,14 @@ def _encode_set(members: Iterable[bytes], compress: bool, limits: EncodingLimits
 
 
 class FieldTTLHash(dict):
-    """A neutral hash whose fields may expire: ``ttls`` maps field -> absolute unix ms."""
+    """A neutral hash whose fields may expire: ``ttl`` maps field -> absolute unix ms (the
+    attribute the server's hash has too, so the writer takes either)."""
 
-    __slots__ = ("ttls",)
+    __slots__ = ("ttl",)
 
-    def __init__(self, pairs=(), ttls=None):
+    def __init__(self, pairs=(), ttl=None):
         super().__init__(pairs)
-        self.ttls = ttls or {}
+        self.ttl = ttl or {}
 
 
 def _encode_hash_with_ttls(mapping, ttls: dict, compress: bool) -> tuple[int, bytes]:
@@ -540,9 +541,7 @@ def _encode_hash_with_ttls(mapping, ttls: dict, compress: bool) -> tuple[int, by
 def _encode_hash(mapping: dict[bytes, bytes], compress: bool, limits: EncodingLimits) -> tuple[int, bytes]:
     if not mapping:
         raise RDBError("refusing to write an empty hash")
-    ttls = getattr(mapping, "ttls", None)
-    if ttls is None:
-        ttls = getattr(mapping, "ttl", None)     # the server's HashValue, handed over as is
+    ttls = getattr(mapping, "ttl", None)
     if ttls:
         encoded = _encode_hash_with_ttls(mapping, ttls, compress)
         if encoded is not None:
@@ -965,7 +964,7 @@ def _pairs_to_dict(items: list[bytes | int]) -> dict[bytes, bytes]:
 def _read_hash_metadata(src) -> FieldTTLHash:
     earliest = struct.unpack("<Q", src.read(8))[0]
     out = FieldTTLHash()
-    ttls = out.ttls
+    ttls = out.ttl
     for _ in range(_read_length(src)):
         ttl = _read_length(src)
         field_name = _read_string(src)
@@ -988,15 +987,9 @@ def _triplets_to_hash(items: list[bytes | int]) -> FieldTTLHash:
     """A listpack of (field, value, ttl) triplets; ttl 0 means none."""
     if len(items) % 3:
         raise RDBError("Hash listpack integrity check failed.")
-    out = FieldTTLHash()
-    for i in range(0, len(items), 3):
-        f, v, ttl = items[i], items[i + 1], items[i + 2]
-        f = f if type(f) is bytes else b"%d" % f
-        out[f] = v if type(v) is bytes else b"%d" % v
-        ttl = int(ttl)
-        if ttl:
-            out.ttls[f] = ttl
-    return out
+    fields = _as_bytes(items[0::3])
+    return FieldTTLHash(zip(fields, _as_bytes(items[1::3])),
+                        {f: int(ttl) for f, ttl in zip(fields, items[2::3]) if int(ttl)})
 
 
 def _pairs_to_zset(items: list[bytes | int]) -> list[tuple[bytes, float]]:

@@ -823,9 +823,9 @@ def _install(server) -> None:
     server.shutdown_hooks.append(rdb.on_shutdown)
     server.flushall_hooks.append(rdb.on_flushall)
     server.startup_hooks.append(rdb.startup)
-    listen(server.config, "save", lambda new, old: rdb.update_gate())
-    listen(server.config, "stop-writes-on-bgsave-error", lambda new, old: rdb.update_gate())
-    listen(server.config, "dir", _chdir)
+    server.config.add_listener("save", lambda new, old: rdb.update_gate())
+    server.config.add_listener("stop-writes-on-bgsave-error", lambda new, old: rdb.update_gate())
+    server.config.add_listener("dir", _chdir)
 
 
 def _chdir(new, old) -> None:
@@ -835,20 +835,6 @@ def _chdir(new, old) -> None:
         os.chdir(new)
     except OSError as e:
         raise ConfigError(e.strerror or str(e)) from None
-
-
-def listen(config, name: str, fn: Callable) -> None:
-    """Add a config listener, keeping one another subsystem may have set."""
-    previous = config.listeners.get(name)
-    if previous is None:
-        config.listeners[name] = fn
-        return
-
-    def both(new, old):
-        previous(new, old)
-        fn(new, old)
-
-    config.listeners[name] = both
 
 
 def register() -> None:

@@ -12,6 +12,7 @@ import time
 import pytest
 import redis
 
+from ..conftest import resp
 from .helpers import Node, make_dir, stop_leftover_nodes
 from .test_durability import Writer
 
@@ -24,14 +25,6 @@ def _no_leftover_servers():
 
 def _disk(policy: str) -> list:
     return ["--engine", "disk", "--disk-sync", policy, "--disk-cache-size", "2mb"]
-
-
-def _resp(*args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 class CollectionWriter(threading.Thread):
@@ -56,11 +49,11 @@ class CollectionWriter(threading.Thread):
             while not self.stop.is_set():
                 slot = rnd.randrange(20)
                 cmds = [
-                    (b"l:%d:%d" % (w, slot), _resp("RPUSH", "l:%d:%d" % (w, slot), n)),
-                    (b"h:%d:%d" % (w, slot), _resp("HSET", "h:%d:%d" % (w, slot), "f%d" % n, n)),
-                    (b"s:%d:%d" % (w, slot), _resp("SADD", "s:%d:%d" % (w, slot), n)),
-                    (b"z:%d:%d" % (w, slot), _resp("ZADD", "z:%d:%d" % (w, slot), n, "m%d" % n)),
-                    (b"x:%d" % w, _resp("XADD", "x:%d" % w, "*", "n", n)),
+                    (b"l:%d:%d" % (w, slot), resp("RPUSH", "l:%d:%d" % (w, slot), n)),
+                    (b"h:%d:%d" % (w, slot), resp("HSET", "h:%d:%d" % (w, slot), "f%d" % n, n)),
+                    (b"s:%d:%d" % (w, slot), resp("SADD", "s:%d:%d" % (w, slot), n)),
+                    (b"z:%d:%d" % (w, slot), resp("ZADD", "z:%d:%d" % (w, slot), n, "m%d" % n)),
+                    (b"x:%d" % w, resp("XADD", "x:%d" % w, "*", "n", n)),
                 ]
                 s.sendall(b"".join(c for _, c in cmds))
                 for key, _ in cmds:

@@ -12,6 +12,7 @@ import time
 import pytest
 import redis
 
+from ..conftest import resp
 from .helpers import (Node, info, make_dir, run_until_exit, stop_leftover_nodes, wait_bgsave,
                       wait_for)
 
@@ -20,14 +21,6 @@ from .helpers import (Node, info, make_dir, run_until_exit, stop_leftover_nodes,
 def _no_leftover_servers():
     yield
     stop_leftover_nodes()
-
-
-def _resp(*args) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 class Writer(threading.Thread):
@@ -50,8 +43,8 @@ class Writer(threading.Thread):
         try:
             while not self.stop.is_set():
                 keys = [b"w%d:%d" % (self.wid, n + i) for i in range(self.batch)]
-                s.sendall(b"".join(_resp("SET", k, k) for k in keys) +
-                          _resp("INCR", "ctr:%d" % self.wid))
+                s.sendall(b"".join(resp("SET", k, k) for k in keys) +
+                          resp("INCR", "ctr:%d" % self.wid))
                 for k in keys:
                     while b"\r\n" not in buf:
                         chunk = s.recv(65536)

@@ -502,13 +502,13 @@ def test_written_file_loads_into_redis(reference_dir, tmp_path, compress, checks
 def test_hash_with_field_ttls_round_trips_as_hash_metadata():
     from emberkv.persistence.rdb import FieldTTLHash
     h = FieldTTLHash({b"a": b"1", b"b": b"2", b"c": b"3"}, {b"a": 1_800_000_000_000,
-                                                             b"c": 1_800_000_000_500})
+                                                            b"c": 1_800_000_000_500})
     payload = dump_payload("hash", h)
     assert payload[0] == 24
     # earliest expiry, count, then [ttl][field][value] with ttl relative to it (+1; 0 = none)
     assert payload[1:9] == struct.pack("<Q", 1_800_000_000_000)
     kind, back = restore_payload(payload)
-    assert kind == "hash" and dict(back) == dict(h) and back.ttls == h.ttls
+    assert kind == "hash" and dict(back) == dict(h) and back.ttl == h.ttl
 
 
 def test_hash_without_field_ttls_keeps_redis_7_0_encodings():
@@ -527,4 +527,4 @@ def test_hash_listpack_ex_is_read():
     payload += struct.pack("<Q", _crc(payload))
     kind, back = restore_payload(payload)
     assert kind == "hash" and dict(back) == {b"a": b"1", b"b": b"2"}
-    assert back.ttls == {b"a": 1_800_000_000_000}
+    assert back.ttl == {b"a": 1_800_000_000_000}

@@ -60,7 +60,9 @@ class DiskEngine:
         self.block_cache_capacity = budget
         self.store = Store(path, budget)
         self.path = self.store.path
-        shutil.rmtree(self.path + ".fork-snapshot", ignore_errors=True)   # left by a crash
+        # Where a fork's checkpoint goes; one left by a crash is removed.
+        self.fork_snapshot_path = self.path + ".fork-snapshot"
+        shutil.rmtree(self.fork_snapshot_path, ignore_errors=True)
         self.sync_mode = cfg.disk_sync
         self.cache: OrderedDict = OrderedDict()   # mkey -> Entry (collections only)
         self.cache_bytes = 0
@@ -98,8 +100,8 @@ class DiskEngine:
         self._syncer = threading.Thread(target=self._sync_loop, name="emberkv-disk-sync",
                                         daemon=True)
         self._syncer.start()
-        _listen(cfg, "disk-sync", self._set_sync)
-        _listen(cfg, "disk-cache-size", self._set_cache_size)
+        cfg.add_listener("disk-sync", self._set_sync)
+        cfg.add_listener("disk-cache-size", self._set_cache_size)
         # Bound methods made once: they are compared by identity with what the server holds.
         self._hook = self._before_reply
         self._rearm_sink = self._rearm
@@ -396,9 +398,8 @@ class DiskEngine:
 
     # --- cron / shutdown ------------------------------------------------------------------------
     def drop_fork_snapshot(self) -> None:
-        path = self.path + ".fork-snapshot"
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
+        if os.path.isdir(self.fork_snapshot_path):
+            shutil.rmtree(self.fork_snapshot_path, ignore_errors=True)
         self.fork_snapshot = None
 
     def cron(self) -> None:
@@ -520,20 +521,6 @@ class DiskEngine:
         ]
 
 
-def _listen(config, name: str, fn) -> None:
-    """Add a config listener, keeping one that may be there already."""
-    previous = config.listeners.get(name)
-    if previous is None:
-        config.listeners[name] = fn
-        return
-
-    def both(new, old):
-        previous(new, old)
-        fn(new, old)
-
-    config.listeners[name] = both
-
-
 _KEEP_IN_CHILD: list = []
 
 
@@ -548,10 +535,9 @@ def _before_fork(ref) -> None:
         return
     engine.commit()
     engine.drop_fork_snapshot()
-    path = engine.path + ".fork-snapshot"
     try:
-        engine.store.checkpoint(path)
-        engine.fork_snapshot = path
+        engine.store.checkpoint(engine.fork_snapshot_path)
+        engine.fork_snapshot = engine.fork_snapshot_path
     except Exception as e:      # the child falls back to the live store, opened read-only
         engine.server.log_warning("Disk engine: checkpoint for the child failed: %s" % e)
         engine.fork_snapshot = None
